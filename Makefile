@@ -1,0 +1,27 @@
+# make run   - set up .venv, run the whole pipeline on the embedded MNIST digits, print the report path
+# make test  - set up .venv, run the test suite
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test install clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+run: install
+	$(BIN)/dvc repro
+	@echo
+	@echo "Report: $(CURDIR)/results/report/index.html"
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf results data/prepared logs .snakemake dvc.lock

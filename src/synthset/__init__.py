@@ -1,0 +1,1 @@
+"""synthset: synthetic labelled image sets from GANs, with proof of utility and privacy."""

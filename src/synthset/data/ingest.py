@@ -1,0 +1,108 @@
+"""The ingest stage: raw source -> capped, checked, split RaggedImageSets on disk.
+
+Bad files are skipped and listed in skipped.csv rather than stopping the run, but a
+class too small to learn from stops it with one line naming the class.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from synthset.data import sources
+from synthset.io import RaggedImageSet, atomic_path, write_json
+from synthset.params import DataParams
+
+log = logging.getLogger("synthset.ingest")
+
+
+def stratified_split(labels, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split keeping each class's share in both parts; sorted indices."""
+    labels = np.asarray(labels)
+    train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction,
+                                   stratify=labels, random_state=seed)
+    return np.sort(train), np.sort(test)
+
+
+def cap_per_class(labels, max_per_class: int, seed: int) -> np.ndarray:
+    """Sorted indices keeping at most `max_per_class` of each class, chosen at random (seeded)."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        keep.append(rng.choice(idx, max_per_class, replace=False) if len(idx) > max_per_class else idx)
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
+
+
+def subset(ragged: RaggedImageSet, idx) -> RaggedImageSet:
+    """The images at `idx`, in that order, with their labels and names."""
+    idx = np.asarray(idx, dtype=np.int64)
+    images = list(ragged)
+    return RaggedImageSet.from_images([images[i] for i in idx], ragged.labels[idx], ragged.class_names,
+                                      [ragged.names[i] for i in idx])
+
+
+def class_counts(ragged: RaggedImageSet) -> dict[str, int]:
+    counts = np.bincount(ragged.labels, minlength=len(ragged.class_names))
+    return {name: int(n) for name, n in zip(ragged.class_names, counts)}
+
+
+def _check_min(ragged: RaggedImageSet, minimum: int, where: str) -> None:
+    for name, n in class_counts(ragged).items():
+        if n < minimum:
+            raise ValueError(f"{where}: class {name!r} has {n} images, fewer than data.min_per_class = {minimum}")
+
+
+def _read(params: DataParams, color: str):
+    """The source's images as {"all": set} or {"train", "test"}, plus skipped files."""
+    if params.source == "mnist5k":
+        return {"all": sources.load_mnist5k()}, []
+    if params.source == "digits":
+        return {"all": sources.load_digits()}, []
+    if params.source == "idx":
+        return sources.load_idx(params.path), []
+    ragged, skipped = sources.load_folder(params.path, color)
+    return {"all": ragged}, skipped
+
+
+def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
+    """Read, check, cap and split the source; write train/test .npz, skipped.csv, summary.json."""
+    out_dir = Path(out_dir)
+    where = f"{params.source} source" + (f" at {params.path}" if params.path else "")
+    sets, skipped = _read(params, color)
+    # Minimum is checked on what the source has, before any cap for quick runs.
+    _check_min(sets["train"] if "train" in sets else sets["all"], params.min_per_class, where)
+    if params.max_per_class:
+        sets = {k: subset(s, cap_per_class(s.labels, params.max_per_class, params.seed)) for k, s in sets.items()}
+    if "all" in sets:
+        train_idx, test_idx = stratified_split(sets["all"].labels, params.test_fraction, params.seed)
+        sets = {"train": subset(sets["all"], train_idx), "test": subset(sets["all"], test_idx)}
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "test"):
+        sets[split].save(out_dir / f"{split}.npz")
+    skipped_csv = out_dir / "skipped.csv"
+    with atomic_path(skipped_csv) as tmp:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "reason"])
+            writer.writerows(skipped)
+    if skipped:
+        log.warning("skipped %d unreadable image file(s) under %s; see %s", len(skipped), params.path, skipped_csv)
+    else:
+        log.info("skipped 0 files; %s", skipped_csv)
+
+    summary = {
+        "source": params.source,
+        "path": params.path,
+        "images": {split: len(s) for split, s in sets.items()},
+        "per_class": {split: class_counts(s) for split, s in sets.items()},
+        "skipped": len(skipped),
+        "class_names": sets["train"].class_names,
+    }
+    write_json(out_dir / "summary.json", summary)
+    return summary

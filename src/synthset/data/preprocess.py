@@ -1,0 +1,54 @@
+"""Bring ingested images of any size to one square size and one colour mode.
+
+Resizing keeps the aspect ratio and centre-crops, so objects are never squashed.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from synthset.io import ImageSet, RaggedImageSet
+
+
+def _to_pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(image[:, :, 0], "L") if image.shape[2] == 1 else Image.fromarray(image, "RGB")
+
+
+def _from_pil(img: Image.Image) -> np.ndarray:
+    a = np.asarray(img, dtype=np.uint8)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
+def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """Shorter side to `size` (bicubic, antialiased by PIL), then crop the longer side's centre."""
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image.copy()
+    scale = size / min(h, w)
+    new_h = max(size, math.floor(h * scale + 0.5))
+    new_w = max(size, math.floor(w * scale + 0.5))
+    resized = _from_pil(_to_pil(image).resize((new_w, new_h), Image.Resampling.BICUBIC))
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    return resized[top:top + size, left:left + size].copy()
+
+
+def convert_color(image: np.ndarray, color: str) -> np.ndarray:
+    """gray -> rgb repeats the channel; rgb -> gray uses PIL's ITU-R 601-2 luma."""
+    channels = image.shape[2]
+    if color == "rgb" and channels == 1:
+        return np.repeat(image, 3, axis=2)
+    if color == "gray" and channels == 3:
+        return _from_pil(_to_pil(image).convert("L"))
+    return image
+
+
+def preprocess(ragged: RaggedImageSet, size: int, color: str) -> ImageSet:
+    """Every image to size x size in `color`, stacked as uint8 (N, size, size, C)."""
+    out = [convert_color(resize_center_crop(im, size), color)
+           for im in tqdm(ragged, total=len(ragged), desc="preprocess", unit="img")]
+    channels = 3 if color == "rgb" else 1
+    images = np.stack(out) if out else np.zeros((0, size, size, channels), np.uint8)
+    return ImageSet(images, ragged.labels, ragged.class_names)

@@ -1,0 +1,135 @@
+"""Files every stage reads and writes: image sets as .npz, JSON, atomically.
+
+A crash must never leave a half-written file that looks complete, so every writer
+goes through a temporary name in the same folder and an atomic rename.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+@contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | Path, obj) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path):
+    return json.loads(Path(path).read_text())
+
+
+@dataclass
+class ImageSet:
+    """Same-size labelled images: uint8 (N, H, W, C), int64 labels, class names."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+
+    def __post_init__(self):
+        self.images = np.asarray(self.images)
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        if self.images.dtype != np.uint8 or self.images.ndim != 4:
+            raise ValueError(f"images must be uint8 (N, H, W, C), got {self.images.dtype} {self.images.shape}")
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
+        if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= len(self.class_names)):
+            raise ValueError("labels must index class_names")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+    def of_class(self, c: int) -> np.ndarray:
+        return self.images[self.labels == c]
+
+    def save(self, path: str | Path) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, images=self.images, labels=self.labels,
+                                    class_names=np.array(self.class_names, dtype=str))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ImageSet":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such image set (run the stage that makes it first)")
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]])
+
+
+@dataclass
+class RaggedImageSet:
+    """Labelled images of differing sizes, as ingest finds them, stored without pickle.
+
+    Pixels of all images are concatenated into one flat uint8 buffer; `shapes`
+    holds each image's (H, W, C), so image i is a slice of the buffer.
+    """
+
+    pixels: np.ndarray
+    shapes: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    names: list[str]
+
+    @classmethod
+    def from_images(cls, images: list[np.ndarray], labels, class_names, names) -> "RaggedImageSet":
+        images = [im if im.ndim == 3 else im[:, :, None] for im in images]
+        shapes = np.array([im.shape for im in images], dtype=np.int64).reshape(-1, 3)
+        pixels = np.concatenate([im.astype(np.uint8).ravel() for im in images]) if images else np.zeros(0, np.uint8)
+        return cls(pixels, shapes, np.asarray(labels, dtype=np.int64), list(class_names), list(names))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        offset = 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            yield self.pixels[offset:offset + size].reshape(shape)
+            offset += size
+
+    def save(self, path: str | Path) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, pixels=self.pixels, shapes=self.shapes, labels=self.labels,
+                                    class_names=np.array(self.class_names, dtype=str),
+                                    names=np.array(self.names, dtype=str))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RaggedImageSet":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such image set (run the ingest stage first)")
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["pixels"], z["shapes"], z["labels"], [str(c) for c in z["class_names"]],
+                       [str(n) for n in z["names"]])

@@ -1,0 +1,1 @@
+"""Adversarial training: the loop, its losses, progress grids and logging."""

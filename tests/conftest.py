@@ -1,0 +1,57 @@
+"""Shared test fixtures: the project root, and a copy of the project to run pipelines in."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synthset.params import parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+# Small enough for seconds on 2 CPU cores, real enough to exercise every stage:
+# scikit-learn's real 8x8 digits, a few images per class, one short epoch.
+TINY_PARAMS = {
+    "device": "cpu",
+    "threads": 1,
+    "data": {"source": "digits", "max_per_class": 24, "test_fraction": 0.25, "min_per_class": 10},
+    "preprocess": {"image_size": 8, "color": "gray"},
+    "gan": {"archs": ["dcgan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16}},
+    "sample": {"per_class": 6},
+    "report": {"grid_per_class": 4},
+}
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a real command with this venv's tools first on PATH; show its output on failure."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's workflow files with tiny params, in its own git + DVC repo."""
+    dst = tmp_path / "project"
+    dst.mkdir()
+    for name in ("dvc.yaml", "Snakefile", ".gitignore"):
+        shutil.copy(ROOT / name, dst / name)
+    shutil.copytree(ROOT / "envs", dst / "envs")
+    # every key written out: DVC tracks params by key and needs each one present
+    (dst / "params.yaml").write_text(yaml.safe_dump(parse_params(TINY_PARAMS).model_dump(), sort_keys=False))
+    run(["git", "init", "-q"], dst)
+    run(["dvc", "init", "-q"], dst)
+    run(["dvc", "config", "core.analytics", "false"], dst)
+    run(["git", "add", "-A"], dst)
+    run(["git", "commit", "-qm", "tiny project"], dst)
+    return dst

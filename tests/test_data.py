@@ -1,0 +1,290 @@
+"""Data stage: real files written here (PNG, JPEG, IDX), real bundled data, no mocks."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
+                           preprocess, resize_center_crop, stratified_split)
+from synthset.io import ImageSet, RaggedImageSet
+from synthset.params import DataParams
+
+VEHICLES = Path(__file__).parents[2] / "shared" / "data" / "vehicles"
+
+
+# ---------- resize / crop / colour ----------
+
+def _banded(h, w, channels, vertical=True):
+    """Black image with a white band across the middle third (columns if vertical, else rows)."""
+    im = np.zeros((h, w, channels), np.uint8)
+    if vertical:
+        im[:, w // 3: 2 * w // 3] = 255
+    else:
+        im[h // 3: 2 * h // 3, :] = 255
+    return im
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_landscape_keeps_centre_and_crops_sides(channels):
+    # 40x100 -> shorter side 20 -> 20x50 -> crop 15 px each side; the band (middle third) fills
+    # columns ~16.7..33.3 of 50, i.e. ~1.7..18.3 of the 20 kept: centre white, edges black.
+    out = resize_center_crop(_banded(40, 100, channels), 20)
+    assert out.shape == (20, 20, channels) and out.dtype == np.uint8
+    assert out[:, 5:15].min() > 200
+    assert out[:, 0].max() < 255 and out[:, 19].max() < 255  # edges partly outside the band
+
+
+def test_landscape_crop_removes_side_content():
+    im = np.zeros((40, 100, 3), np.uint8)
+    im[:, :20] = (255, 0, 0)   # left side: red
+    im[:, 80:] = (0, 0, 255)   # right side: blue
+    im[:, 40:60] = (0, 255, 0)  # centre: green
+    out = resize_center_crop(im, 20)  # keeps original columns 30..70
+    assert out[..., 0].max() < 10 and out[..., 2].max() < 10  # red and blue sides cropped away
+    assert out[:, 8:12, 1].min() > 240
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_portrait_keeps_centre_rows(channels):
+    out = resize_center_crop(_banded(90, 30, channels, vertical=False), 15)
+    assert out.shape == (15, 15, channels) and out.dtype == np.uint8
+    assert out[6:9].min() > 200
+    assert out[0].max() < 255 and out[14].max() < 255
+
+
+def test_square_passes_through_as_copy():
+    im = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    out = resize_center_crop(im, 16)
+    assert np.array_equal(out, im) and out is not im
+    up = resize_center_crop(im[:8, :8], 16)  # a square upscale changes size only
+    assert up.shape == (16, 16, 3)
+
+
+def test_convert_color_both_ways():
+    red = np.zeros((4, 5, 3), np.uint8)
+    red[..., 0] = 255
+    gray = convert_color(red, "gray")
+    assert gray.shape == (4, 5, 1) and gray.dtype == np.uint8 and (gray == 76).all()
+    g = np.arange(20, dtype=np.uint8).reshape(4, 5, 1)
+    rgb = convert_color(g, "rgb")
+    assert rgb.shape == (4, 5, 3) and all(np.array_equal(rgb[..., c], g[..., 0]) for c in range(3))
+    assert convert_color(g, "gray") is g and convert_color(red, "rgb") is red
+
+
+def test_preprocess_stacks_mixed_sizes():
+    images = [np.full((10, 20, 1), 7, np.uint8), np.full((30, 12, 1), 9, np.uint8)]
+    ragged = RaggedImageSet.from_images(images, [0, 1], ["a", "b"], ["x", "y"])
+    out = preprocess(ragged, 8, "rgb")
+    assert isinstance(out, ImageSet) and out.images.shape == (2, 8, 8, 3) and out.images.dtype == np.uint8
+    assert (out.images[0] == 7).all() and (out.images[1] == 9).all()
+    assert out.labels.tolist() == [0, 1] and out.class_names == ["a", "b"]
+
+
+# ---------- split / cap ----------
+
+def test_stratified_split():
+    labels = np.repeat(np.arange(4), [50, 31, 20, 13])
+    train, test = stratified_split(labels, 0.25, seed=0)
+    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(len(labels)))
+    assert not set(train) & set(test)
+    assert np.array_equal(train, np.sort(train)) and np.array_equal(test, np.sort(test))
+    for c, n in enumerate([50, 31, 20, 13]):
+        assert abs((labels[test] == c).sum() - n * 0.25) <= 1
+    again = stratified_split(labels, 0.25, seed=0)
+    assert np.array_equal(again[1], test)
+    assert not np.array_equal(stratified_split(labels, 0.25, seed=1)[1], test)
+
+
+def test_cap_per_class():
+    labels = np.repeat(np.arange(3), [10, 3, 7])
+    keep = cap_per_class(labels, 5, seed=0)
+    assert np.array_equal(keep, np.sort(keep)) and len(set(keep)) == len(keep)
+    assert np.bincount(labels[keep]).tolist() == [5, 3, 5]
+    assert np.array_equal(keep, cap_per_class(labels, 5, seed=0))
+    assert not np.array_equal(keep, cap_per_class(labels, 5, seed=1))
+
+
+# ---------- folder source ----------
+
+def _png_bytes(size=(24, 24), seed=0) -> bytes:
+    noise = np.random.default_rng(seed).integers(0, 256, (*size, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _make_folder(root: Path, counts: dict[str, int]) -> None:
+    rng = np.random.default_rng(0)
+    for k, (name, n) in enumerate(counts.items()):
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            h, w = 16 + 2 * i, 20 + k
+            im = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+            ext = ["png", "jpg", "JPEG"][i % 3]
+            im.save(root / name / f"img{i}.{ext}")
+
+
+@pytest.fixture
+def folder_with_broken(tmp_path):
+    root = tmp_path / "imgs"
+    _make_folder(root, {"cat": 6, "dog": 6, "fox": 6})
+    (root / "cat" / "empty.png").write_bytes(b"")
+    (root / "dog" / "notes.jpg").write_text("this is not an image\n")
+    good = _png_bytes()
+    (root / "fox" / "half.png").write_bytes(good[: len(good) // 2])
+    (root / "fox" / "readme.txt").write_text("ignored")
+    (root / "fox" / ".hidden.png").write_bytes(b"")
+    (root / ".cache").mkdir()
+    return root
+
+
+def test_load_folder_skips_broken_files(folder_with_broken):
+    ragged, skipped = load_folder(folder_with_broken, "rgb")
+    assert ragged.class_names == ["cat", "dog", "fox"]
+    assert len(ragged) == 18 and np.bincount(ragged.labels).tolist() == [6, 6, 6]
+    assert all(im.ndim == 3 and im.shape[2] == 3 and im.dtype == np.uint8 for im in ragged)
+    assert "cat/img1.jpg" in ragged.names and "cat/img2.JPEG" in ragged.names
+    assert sorted(p for p, _ in skipped) == ["cat/empty.png", "dog/notes.jpg", "fox/half.png"]
+    assert all(reason for _, reason in skipped)
+    gray, _ = load_folder(folder_with_broken, "gray")
+    assert all(im.shape[2] == 1 for im in gray)
+    assert [im.shape[:2] for im in gray] == [im.shape[:2] for im in ragged]
+
+
+def test_load_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_folder(tmp_path / "nowhere", "rgb")
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.png").write_bytes(_png_bytes())
+    with pytest.raises(ValueError, match="no class sub-folders"):
+        load_folder(tmp_path / "flat", "rgb")
+
+
+def test_ingest_folder_writes_skipped_csv(folder_with_broken, tmp_path):
+    out = tmp_path / "out"
+    params = DataParams(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3)
+    summary = ingest(params, "rgb", out)
+    with open(out / "skipped.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["path"] for r in rows) == ["cat/empty.png", "dog/notes.jpg", "fox/half.png"]
+    assert summary["skipped"] == 3 and summary["class_names"] == ["cat", "dog", "fox"]
+    assert summary["images"] == {"train": 12, "test": 6}
+    assert summary["per_class"]["test"] == {"cat": 2, "dog": 2, "fox": 2}
+    assert json.loads((out / "summary.json").read_text()) == summary
+    train, test = RaggedImageSet.load(out / "train.npz"), RaggedImageSet.load(out / "test.npz")
+    assert len(train) == 12 and len(test) == 6 and not set(train.names) & set(test.names)
+
+
+def test_ingest_no_skips_writes_header_only(tmp_path):
+    _make_folder(tmp_path / "imgs", {"a": 4, "b": 4})
+    ingest(DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=4, test_fraction=0.5),
+           "gray", tmp_path / "out")
+    assert (tmp_path / "out" / "skipped.csv").read_text().splitlines() == ["path,reason"]
+
+
+def test_ingest_min_per_class_error_names_class(tmp_path):
+    _make_folder(tmp_path / "imgs", {"big": 6, "rare": 2})
+    params = DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=3)
+    with pytest.raises(ValueError, match=r"class 'rare' has 2 images, fewer than data.min_per_class = 3") as e:
+        ingest(params, "rgb", tmp_path / "out")
+    assert str(tmp_path / "imgs") in str(e.value) and "\n" not in str(e.value)
+
+
+# ---------- IDX source ----------
+
+def _write_idx(path: Path, array: np.ndarray, magic: int | None = None) -> None:
+    magic = (0x0800 | array.ndim) if magic is None else magic
+    data = struct.pack(f">I{array.ndim}I", magic, *array.shape) + array.astype(np.uint8).tobytes()
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
+def _make_idx(folder: Path, gz: bool, n_train=12, n_test=5) -> dict:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    ext = ".gz" if gz else ""
+    arrays = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = np.arange(n) % 10
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte{ext}", images)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte{ext}", labels)
+        arrays[prefix] = (images, labels)
+    return arrays
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_idx(tmp_path, gz):
+    arrays = _make_idx(tmp_path / "mnist", gz)
+    sets = load_idx(tmp_path / "mnist")
+    assert set(sets) == {"train", "test"}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images, labels = arrays[prefix]
+        got = sets[split]
+        assert np.array_equal(np.stack(list(got)), images[..., None])
+        assert np.array_equal(got.labels, labels)
+        assert got.class_names == [str(d) for d in range(10)]
+
+
+def test_load_idx_fashion_names(tmp_path):
+    _make_idx(tmp_path / "fashion-mnist", gz=True)
+    names = load_idx(tmp_path / "fashion-mnist")["train"].class_names
+    assert names[0] == "T-shirt/top" and names[9] == "Ankle boot"
+
+
+def test_load_idx_errors(tmp_path):
+    _make_idx(tmp_path / "bad", gz=False)
+    _write_idx(tmp_path / "bad" / "train-labels-idx1-ubyte", np.zeros(12), magic=0x0803)
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.*magic"):
+        load_idx(tmp_path / "bad")
+    _make_idx(tmp_path / "short", gz=False)
+    (tmp_path / "short" / "t10k-images-idx3-ubyte").write_bytes(
+        (tmp_path / "short" / "t10k-images-idx3-ubyte").read_bytes()[:-10])
+    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte"):
+        load_idx(tmp_path / "short")
+    _make_idx(tmp_path / "missing", gz=False)
+    (tmp_path / "missing" / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte"):
+        load_idx(tmp_path / "missing")
+
+
+def test_ingest_idx_keeps_official_split_and_caps_both(tmp_path):
+    _make_idx(tmp_path / "mnist", gz=True, n_train=40, n_test=30)
+    params = DataParams(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=2)
+    summary = ingest(params, "gray", tmp_path / "out")
+    assert summary["images"] == {"train": 20, "test": 20}
+    assert set(summary["per_class"]["test"].values()) == {2}
+
+
+# ---------- bundled / shared real data ----------
+
+def test_load_mnist5k():
+    ragged = load_mnist5k()
+    assert len(ragged) == 5000 and ragged.class_names == [str(d) for d in range(10)]
+    assert (ragged.shapes == (28, 28, 1)).all() and ragged.pixels.dtype == np.uint8
+    assert ragged.pixels.max() == 255 and ragged.pixels.min() == 0
+    assert 0.05 < (ragged.pixels > 127).mean() < 0.3  # mostly background, some ink
+    assert np.bincount(ragged.labels).tolist() == [500] * 10
+    assert ragged.names[0] == "mnist5k/0"
+
+
+def test_vehicles_ingest_preprocess_round_trip(tmp_path):
+    if not VEHICLES.is_dir():
+        pytest.skip(f"shared vehicles data set not found at {VEHICLES}")
+    params = DataParams(source="folder", path=str(VEHICLES), max_per_class=5)
+    summary = ingest(params, "rgb", tmp_path)
+    assert len(summary["class_names"]) == 6 and summary["skipped"] == 0
+    assert summary["images"]["train"] + summary["images"]["test"] == 30
+    for split in ("train", "test"):
+        out = preprocess(RaggedImageSet.load(tmp_path / f"{split}.npz"), 32, "rgb")
+        assert out.images.shape[1:] == (32, 32, 3) and out.images.dtype == np.uint8
+        assert out.num_classes == 6 and out.images.std() > 10
