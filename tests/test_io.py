@@ -1,0 +1,50 @@
+"""Stage files: round trips, and nothing half-written left behind on a crash."""
+import numpy as np
+import pytest
+
+from synthset.io import ImageSet, RaggedImageSet, atomic_path, read_json, write_json
+
+
+def test_imageset_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    s = ImageSet(rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8), [0, 1, 2, 0, 1, 2], ["a", "b", "c"])
+    s.save(tmp_path / "s.npz")
+    back = ImageSet.load(tmp_path / "s.npz")
+    assert np.array_equal(back.images, s.images) and np.array_equal(back.labels, s.labels)
+    assert back.class_names == ["a", "b", "c"] and back.image_shape == (4, 4, 3)
+    assert np.array_equal(back.of_class(1), s.images[[1, 4]])
+
+
+def test_imageset_rejects_bad_arrays():
+    with pytest.raises(ValueError, match="uint8"):
+        ImageSet(np.zeros((2, 4, 4, 1), np.float32), [0, 0], ["a"])
+    with pytest.raises(ValueError, match="labels"):
+        ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0], ["a"])
+    with pytest.raises(ValueError, match="class_names"):
+        ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0, 3], ["a"])
+
+
+def test_ragged_round_trip_keeps_every_shape(tmp_path):
+    images = [np.full((3, 5, 1), 7, np.uint8), np.arange(2 * 4 * 3, dtype=np.uint8).reshape(2, 4, 3)]
+    r = RaggedImageSet.from_images(images, [1, 0], ["x", "y"], ["one.png", "two.png"])
+    r.save(tmp_path / "r.npz")
+    back = RaggedImageSet.load(tmp_path / "r.npz")
+    assert [im.shape for im in back] == [(3, 5, 1), (2, 4, 3)]
+    assert all(np.array_equal(a, b) for a, b in zip(back, images))
+    assert back.names == ["one.png", "two.png"] and list(back.labels) == [1, 0]
+
+
+def test_a_crash_leaves_neither_partial_file_nor_temp(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"ok": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert read_json(target) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_missing_image_set_says_which_stage(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run the stage"):
+        ImageSet.load(tmp_path / "none.npz")
