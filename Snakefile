@@ -13,6 +13,7 @@ ARCHS = config["gan"]["archs"]
 rule all:
     input:
         "results/report",
+        expand("results/release/{arch}", arch=ARCHS),
 
 
 rule ingest:
@@ -72,7 +73,8 @@ rule train_gan:
     shell:
         "python -m synthset.stages.train_gan --arch {wildcards.arch}"
         " --train data/prepared/preprocess/train.npz --model results/models/{wildcards.arch}"
-        " --live results/live/train_gan/{wildcards.arch} --figures results/figures/{wildcards.arch} 2> {log}"
+        " --live results/live/train_gan/{wildcards.arch} --figures results/figures/{wildcards.arch}"
+        " --checkpoints results/checkpoints/{wildcards.arch} 2> {log}"
 
 
 rule sample:
@@ -93,6 +95,21 @@ rule sample:
     shell:
         "python -m synthset.stages.sample --arch {wildcards.arch} --model results/models/{wildcards.arch}"
         " --out results/samples/{wildcards.arch} 2> {log}"
+
+
+rule release:
+    input:
+        "results/models/{arch}",
+        "results/live/train_gan/{arch}/metrics.json",
+    output:
+        directory("results/release/{arch}"),
+    log:
+        "logs/release/{arch}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.release --arch {wildcards.arch} --model results/models/{wildcards.arch}"
+        " --live results/live/train_gan/{wildcards.arch} --out results/release/{wildcards.arch} 2> {log}"
 
 
 rule report:

@@ -22,7 +22,8 @@ TINY_PARAMS = {
     "threads": 1,
     "data": {"source": "digits", "max_per_class": 24, "test_fraction": 0.25, "min_per_class": 10},
     "preprocess": {"image_size": 8, "color": "gray"},
-    "gan": {"archs": ["dcgan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16}},
+    "gan": {"archs": ["dcgan", "sngan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16},
+            "sngan": {"epochs": 2, "width": 8, "batch_size": 16, "latent_dim": 16}},
     "sample": {"per_class": 6},
     "report": {"grid_per_class": 4},
 }

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_shipped_params_file_is_valid_and_complete():
     params = load_params(ROOT / "params.yaml")
-    assert params.gan.archs == ["dcgan"]
+    assert params.gan.archs == ["dcgan", "cdcgan", "cdcgan_late", "sngan"]
     # every key is written out in the shipped file: DVC tracks params by key
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert raw == params.model_dump()

@@ -53,7 +53,8 @@ def test_snakemake_lint_and_dry_run_pass():
 def expect_outputs(root: Path) -> None:
     for path in ["data/prepared/ingest/train.npz", "data/prepared/preprocess/test.npz",
                  "results/models/dcgan/generator.pt", "results/samples/dcgan/samples.npz",
-                 "results/live/train_gan/dcgan/metrics.json", "results/report/index.html"]:
+                 "results/live/train_gan/dcgan/metrics.json", "results/report/index.html",
+                 "results/release/sngan/generator.safetensors", "results/release/dcgan/MODEL_CARD.md"]:
         assert (root / path).is_file(), path
     page = (root / "results/report/index.html").read_text()
     for src in re.findall(r'src="([^"]+)"', page):
@@ -65,7 +66,8 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     run(["dvc", "repro"], project)
     expect_outputs(project)
     again = run(["dvc", "repro"], project)
-    for stage in ("ingest", "preprocess", "train_gan@dcgan", "sample@dcgan", "report"):
+    for stage in ("ingest", "preprocess", "train_gan@dcgan", "train_gan@sngan", "sample@sngan", "release@dcgan",
+                  "report"):
         assert f"Stage '{stage}' didn't change, skipping" in again.stdout, again.stdout
 
     run(["git", "add", "-A"], project)

@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ARCHS = ("dcgan",)
+ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp")
 
 
 class ParamsError(ValueError):
@@ -55,26 +55,84 @@ class PreprocessParams(Strict):
     _size = field_validator("image_size")(lambda cls, v: check_image_size(v))
 
 
-class DCGANParams(Strict):
-    """Radford et al. DCGAN, one per class (seed 000); defaults from the seeds."""
+class ArchParams(Strict):
+    """Settings every architecture shares; each arch below changes only its defaults."""
 
     latent_dim: int = Field(100, ge=1)
-    width: int = Field(64, ge=1, description="channels of the widest conv layer / 8")
+    width: int = Field(64, ge=1, description="channels next to the image (ngf = ndf); doubling inwards")
+    capacity: int = Field(1, ge=1, description="seed 003's F: multiplies every layer's channels")
+    d_depth: int = Field(1, ge=1, description="seed 003's D: extra discriminator convs per resolution + 1")
+    norm: Literal["batch", "virtual"] = "batch"  # virtual batch norm in G (seed 003)
+    leaky_slope: float = Field(0.2, ge=0, lt=1)
+    init_std: float = Field(0.02, gt=0, description="N(0, std) init; seed 000 used 1.0")
+    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "nonsaturating"
+    gp_weight: float = Field(10.0, ge=0, description="gradient penalty (wasserstein only)")
     epochs: int = Field(20, ge=1)
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(64, ge=2)
     lr_g: float = Field(2e-4, gt=0)
     lr_d: float = Field(2e-4, gt=0)
     beta1: float = Field(0.5, ge=0, lt=1)
     beta2: float = Field(0.999, ge=0, lt=1)
-    leaky_slope: float = Field(0.2, ge=0, lt=1)
-    init_std: float = Field(0.02, gt=0)
+    d_steps: int = Field(1, ge=1, description="D updates per iteration (n_critic)")
+    g_steps: int = Field(1, ge=1, description="G updates per iteration (seed 002 let D learn slower)")
+    label_smoothing: float = Field(0.0, ge=0, lt=0.5, description="one-sided: real target 1 - s (seed 003)")
+    replay: bool = False  # experience replay of past fakes (seed 000)
+    grad_clip: float | None = Field(None, gt=0, description="max gradient norm (seed 001)")
+    ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of G weights for sampling")
+    amp: bool = False  # bf16 autocast, CUDA only
+    channels_last: bool = False  # CUDA only
+    checkpoint_every: int = Field(5, ge=1, description="epochs between resumable checkpoints")
     grid_every: int = Field(1, ge=1, description="epochs between fixed-noise progress grids")
+
+
+class DCGANParams(ArchParams):
+    """Radford et al. DCGAN, one per class (seed 000): batch 32, Adam 2e-4, (0.5, 0.999)."""
+
+    batch_size: int = Field(32, ge=2)
+    epochs: int = Field(25, ge=1)
+
+
+class CGANParams(ArchParams):
+    """Mirza & Osindero conditional GAN, MLP (seeds 000, 002, 004)."""
+
+    width: int = Field(128, ge=1, description="G's smallest hidden layer; D's hidden layers are 4x")
+
+
+class CDCGANParams(ArchParams):
+    """Conditional DCGAN, label concatenated early (seeds 002, 003, 004)."""
+
+
+class CDCGANLateParams(ArchParams):
+    """Conditional DCGAN, label joined after its own first block (seed 004's cDCGAN2)."""
+
+
+class SNGANParams(ArchParams):
+    """Spectral-norm D with projection, hinge loss (Miyato et al.; seed 000)."""
+
+    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "hinge"
+    leaky_slope: float = Field(0.1, ge=0, lt=1)
+
+
+class WGANGPParams(ArchParams):
+    """Conditional WGAN-GP (Gulrajani et al.): Adam 1e-4, (0, 0.9), 5 critic steps."""
+
+    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "wasserstein"
+    lr_g: float = Field(1e-4, gt=0)
+    lr_d: float = Field(1e-4, gt=0)
+    beta1: float = Field(0.0, ge=0, lt=1)
+    beta2: float = Field(0.9, ge=0, lt=1)
+    d_steps: int = Field(5, ge=1)
 
 
 class GanParams(Strict):
     archs: list[Literal[ARCHS]] = Field(default_factory=lambda: ["dcgan"], min_length=1)
     seed: int = 0
     dcgan: DCGANParams = DCGANParams()
+    cgan: CGANParams = CGANParams()
+    cdcgan: CDCGANParams = CDCGANParams()
+    cdcgan_late: CDCGANLateParams = CDCGANLateParams()
+    sngan: SNGANParams = SNGANParams()
+    wgan_gp: WGANGPParams = WGANGPParams()
 
 
 class SampleParams(Strict):

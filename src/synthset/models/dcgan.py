@@ -3,12 +3,18 @@
 The generator starts from a b x b map (b in 3..7: 7 for 28 px, 4 for 32/64/128 px)
 and doubles k times with strided transposed convolutions; the discriminator mirrors
 it. Channels halve at every doubling, ending at `width` before the image layer, as
-in the pytorch/examples DCGAN (width = ngf = ndf = 64).
+in the pytorch/examples DCGAN (width = ngf = ndf = 64). Seed 003's capacity F
+multiplies every layer's channels and its depth D adds stride-1 convs to the
+discriminator; F = D = 1 is the plain DCGAN.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
+
+from .layers import (ConditionalNorm, GeneratorBase, VirtualBatchNorm, conv_block, down_stack, level_channels,
+                     norm_factory, score_head, up_block, up_stack)
 
 
 def size_factors(image_size: int) -> tuple[int, int]:
@@ -22,61 +28,76 @@ def size_factors(image_size: int) -> tuple[int, int]:
 
 
 def init_weights(module: nn.Module, std: float) -> None:
-    """DCGAN init: conv weights N(0, std), batch-norm scales N(1, std), biases 0."""
+    """DCGAN init: conv/linear weights N(0, std), norm scales N(1, std), biases 0.
+
+    Per-class norm scales get N(1, std) too, so the label already matters at step 0;
+    spectrally normalised layers get their raw weight initialised (`weight` is computed)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
+            weight = (m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight")
+                      else m.weight)
+            nn.init.normal_(weight, 0.0, std)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, VirtualBatchNorm)) and m.weight is not None:
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
+        elif isinstance(m, ConditionalNorm):
+            nn.init.normal_(m.scale.weight, 1.0, std)
+            nn.init.zeros_(m.shift.weight)
 
 
-class Generator(nn.Module):
-    def __init__(self, latent_dim: int, channels: int, image_size: int, width: int = 64):
-        super().__init__()
+class Generator(GeneratorBase):
+    """Unconditional: `labels` are accepted (the training loop passes them) and ignored."""
+
+    def __init__(self, latent_dim: int, channels: int, image_size: int, width: int = 64, capacity: int = 1,
+                 norm: str = "batch"):
+        super().__init__(latent_dim, None, norm)
         base, k = size_factors(image_size)
-        ch = [width * 2 ** (k - 1 - i) for i in range(k)]  # e.g. 512, 256, 128, 64 at 64 px
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent_dim, ch[0], base, 1, 0, bias=False),
-            nn.BatchNorm2d(ch[0]), nn.ReLU(True),
-        ]
-        for c_in, c_out in zip(ch, ch[1:]):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(ch[-1], channels, 4, 2, 1, bias=False), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
-        self.latent_dim = latent_dim
+        ch = level_channels(width, capacity, k)  # e.g. 64, 128, 256, 512 at 64 px
+        nf = norm_factory(norm)
+        self.net = nn.Sequential(*up_block(latent_dim, ch[-1], nf, base, 1, 0), *up_stack(ch, channels, nf))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z.view(z.size(0), -1, 1, 1))
 
 
 class Discriminator(nn.Module):
     """Returns one logit per image (BCE-with-logits is the stable form of the sigmoid + BCE)."""
 
-    def __init__(self, channels: int, image_size: int, width: int = 64, leaky_slope: float = 0.2):
+    def __init__(self, channels: int, image_size: int, width: int = 64, leaky_slope: float = 0.2,
+                 capacity: int = 1, depth: int = 1):
         super().__init__()
         base, k = size_factors(image_size)
-        ch = [width * 2 ** i for i in range(k)]  # e.g. 64, 128, 256, 512 at 64 px
-        layers: list[nn.Module] = [nn.Conv2d(channels, ch[0], 4, 2, 1, bias=False), nn.LeakyReLU(leaky_slope, True)]
-        for c_in, c_out in zip(ch, ch[1:]):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(leaky_slope, True)]
-        layers += [nn.Conv2d(ch[-1], 1, base, 1, 0, bias=False)]
-        self.net = nn.Sequential(*layers)
+        ch = level_channels(width, capacity, k)
+        self.net = nn.Sequential(*conv_block(channels, ch[0], leaky_slope),
+                                 *down_stack(ch, leaky_slope, depth, nn.BatchNorm2d),
+                                 score_head(ch[-1], base))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(x).view(-1)
 
 
 class PerClassDCGAN(nn.Module):
     """One unconditional DCGAN generator per class behind the conditional interface G(z, y)."""
 
-    def __init__(self, num_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64):
+    def __init__(self, num_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64,
+                 capacity: int = 1, norm: str = "batch"):
         super().__init__()
         self.latent_dim = latent_dim
         self.generators = nn.ModuleList(
-            Generator(latent_dim, channels, image_size, width) for _ in range(num_classes))
+            Generator(latent_dim, channels, image_size, width, capacity, norm) for _ in range(num_classes))
+
+    @classmethod
+    def of(cls, generators: list[nn.Module]) -> "PerClassDCGAN":
+        """Wrap already-built per-class generators (the training loop's, or their EMA copies)."""
+        model = cls(0, generators[0].latent_dim, 1, 8)
+        model.generators = nn.ModuleList(generators)
+        return model
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.generators)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         out = None

@@ -1,9 +1,14 @@
-"""Stage train_gan@arch: train one architecture on the real train split only."""
+"""Stage train_gan@arch: train one architecture on the real train split only.
+
+Re-running after an interruption resumes from the last checkpoint in --checkpoints
+(kept outside the DVC/Snakemake outputs so that neither runner deletes it first).
+"""
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet
-from ..train.checkpoint import save_model
-from ..train.logging import TrainLog
-from ..train.per_class import train_per_class
+from ..models.factory import generator_spec
+from ..train.checkpoint import Checkpointer, run_key, save_model
+from ..train.loop import train_gan
+from ..train.trainlog import TrainLog
 from . import _cli
 
 
@@ -12,10 +17,13 @@ def main(ns, params):
     seed_everything(params.gan.seed, params.threads)
     device = resolve_device(params.device)
     train = ImageSet.load(ns.train)
-    log = TrainLog(ns.live, ns.figures, train.num_classes)
-    model = train_per_class(train, arch_params, device, params.gan.seed, log)
-    save_model(ns.model, ns.arch, model, train, arch_params)
+    checkpoints = Checkpointer(ns.checkpoints, run_key(ns.arch, arch_params, params.gan.seed, train))
+    resume = checkpoints.restore_logs(ns.live, ns.figures)
+    log = TrainLog(ns.live, ns.figures, train.num_classes, resume=resume)
+    generator = train_gan(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
+    save_model(ns.model, generator_spec(ns.arch, train, arch_params), generator)
     log.finish({"train_seconds": log.elapsed()})
+    checkpoints.clear()
 
 
 if __name__ == "__main__":
@@ -25,4 +33,5 @@ if __name__ == "__main__":
     p.add_argument("--model", required=True, help="folder for the generator weights and its spec")
     p.add_argument("--live", required=True, help="dvclive folder for per-step metrics")
     p.add_argument("--figures", required=True, help="folder for per-epoch progress grids")
+    p.add_argument("--checkpoints", required=True, help="folder for resumable checkpoints (deleted on success)")
     _cli.run(main, p)

@@ -1,6 +1,17 @@
-"""Saved models: state dicts plus a small JSON spec that says how to rebuild them."""
+"""Saved models and resumable training checkpoints.
+
+A model is a state dict plus a small JSON spec of how to rebuild it. A checkpoint is a
+folder per epoch (state, logs and progress grids so far) and a `latest.json` marker
+written last, so a kill at any moment leaves either the old or the new checkpoint,
+never half of one. Its key hashes the arch, its params and the training data: a
+checkpoint from other settings or other data is never resumed.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import shutil
 from pathlib import Path
 
 import torch
@@ -9,23 +20,14 @@ from pydantic import BaseModel
 from ..io import ImageSet, atomic_path, read_json, write_json
 from ..models import build_generator
 
-
-def generator_spec(arch: str, model: torch.nn.Module, train: ImageSet, arch_params: BaseModel) -> dict:
-    h, w, c = train.image_shape
-    kwargs = {"latent_dim": arch_params.latent_dim, "channels": c, "image_size": h, "width": arch_params.width}
-    if arch == "dcgan":
-        kwargs["num_classes"] = train.num_classes
-    return {"arch": arch, "kwargs": kwargs, "class_names": train.class_names,
-            "image_shape": [h, w, c], "latent_dim": arch_params.latent_dim,
-            "train_images": len(train), "params": arch_params.model_dump()}
+log = logging.getLogger("synthset.train")
 
 
-def save_model(folder: str | Path, arch: str, model: torch.nn.Module, train: ImageSet,
-               arch_params: BaseModel) -> None:
+def save_model(folder: str | Path, spec: dict, model: torch.nn.Module) -> None:
     folder = Path(folder)
     with atomic_path(folder / "generator.pt") as tmp:
         torch.save(model.state_dict(), tmp)
-    write_json(folder / "generator.json", generator_spec(arch, model, train, arch_params))
+    write_json(folder / "generator.json", spec)
 
 
 def load_generator(folder: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict]:
@@ -37,3 +39,61 @@ def load_generator(folder: str | Path, device: torch.device) -> tuple[torch.nn.M
     model = build_generator(spec)
     model.load_state_dict(torch.load(folder / "generator.pt", map_location="cpu", weights_only=True))
     return model.to(device).eval(), spec
+
+
+def run_key(arch: str, arch_params: BaseModel, seed: int, train: ImageSet) -> str:
+    h = hashlib.sha256(json.dumps({"arch": arch, "seed": seed, "params": arch_params.model_dump()},
+                                  sort_keys=True).encode())
+    h.update(train.images.tobytes())
+    h.update(train.labels.tobytes())
+    return h.hexdigest()[:16]
+
+
+class Checkpointer:
+    """Epoch-end checkpoints in `folder`, valid only for the run with the same key."""
+
+    def __init__(self, folder: str | Path, key: str):
+        self.folder, self.key = Path(folder), key
+
+    def _latest(self) -> Path | None:
+        marker = self.folder / "latest.json"
+        if not marker.exists():
+            return None
+        info = read_json(marker)
+        if info.get("key") != self.key:
+            log.info("ignoring checkpoint in %s: it is from other params or data", self.folder)
+            return None
+        return self.folder / info["dir"]
+
+    def restore_logs(self, live_dir: str | Path, grid_dir: str | Path) -> bool:
+        """Put the logs and grids saved with the checkpoint back; True if there is one to resume."""
+        latest = self._latest()
+        if latest is None:
+            return False
+        for src, dst in ((latest / "live", Path(live_dir)), (latest / "figures", Path(grid_dir))):
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(src, dst)
+        return True
+
+    def load(self) -> dict | None:
+        latest = self._latest()
+        if latest is None:
+            return None
+        return torch.load(latest / "state.pt", map_location="cpu", weights_only=False)
+
+    def save(self, state: dict, train_log) -> None:
+        name = f"epoch_{state['epoch']:04d}"
+        target = self.folder / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        train_log.flush()
+        shutil.copytree(train_log.live_dir, target / "live")
+        shutil.copytree(train_log.grid_dir, target / "figures")
+        torch.save(state, target / "state.pt")
+        write_json(self.folder / "latest.json", {"key": self.key, "dir": name, "epoch": state["epoch"]})
+        for old in self.folder.glob("epoch_*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -8,18 +8,22 @@ import torch
 from dvclive import Live
 from torchvision.utils import make_grid, save_image
 
+from ..io import atomic_path
+
 
 class TrainLog:
     """dvclive for numbers (so `dvc plots` and `dvc exp show` see them), PNGs for grids."""
 
-    def __init__(self, live_dir: str | Path, grid_dir: str | Path, num_classes: int, grid_cols: int = 8):
-        self.live = Live(str(live_dir), save_dvc_exp=False, dvcyaml=None, report=None)
-        self.grid_dir = Path(grid_dir)
+    def __init__(self, live_dir: str | Path, grid_dir: str | Path, num_classes: int, grid_cols: int = 8,
+                 resume: bool = False):
+        self.live_dir, self.grid_dir = Path(live_dir), Path(grid_dir)
+        self.live = Live(str(live_dir), resume=resume, save_dvc_exp=False, dvcyaml=None, report=None)
         self.grid_dir.mkdir(parents=True, exist_ok=True)
         self.num_classes, self.grid_cols = num_classes, grid_cols
         self.started = time.perf_counter()
+        self.resumed_from: int | None = None
 
-    def step(self, metrics: dict[str, float]) -> None:
+    def step(self, metrics: dict[str, float], step: int | None = None) -> None:
         for name, value in metrics.items():
             self.live.log_metric(f"train/{name}", value)
         self.live.next_step()
@@ -28,6 +32,14 @@ class TrainLog:
         for name, value in metrics.items():
             self.live.log_metric(f"epoch/{name}", value, plot=False)
         self.live.log_metric("epoch/epoch", epoch, plot=False)
+
+    def resumed(self, epoch: int, log_step: int) -> None:
+        self.resumed_from = epoch
+        self.live.step = log_step  # dvclive's own resume guesses one step too far
+        print(f"resuming from the checkpoint after epoch {epoch}")
+
+    def flush(self) -> None:
+        self.live.make_summary()
 
     @torch.no_grad()
     def progress_grid(self, model: torch.nn.Module, fixed_z: torch.Tensor, epoch: int) -> Path:
@@ -39,7 +51,9 @@ class TrainLog:
         images = model(fixed_z.to(device), labels.to(device)).float().cpu()
         model.train(was_training)
         path = self.grid_dir / f"epoch_{epoch:04d}.png"
-        save_image(make_grid(images, nrow=self.grid_cols, normalize=True, value_range=(-1, 1), pad_value=1), path)
+        with atomic_path(path) as tmp:
+            save_image(make_grid(images, nrow=self.grid_cols, normalize=True, value_range=(-1, 1), pad_value=1),
+                       tmp, format="png")
         return path
 
     def elapsed(self) -> float:

@@ -1,0 +1,88 @@
+"""The release: all a third party needs to make labelled data, and nothing else.
+
+Generator weights as safetensors (no pickle runs on load), the JSON spec to rebuild
+it, and a model card. No training image and no discriminator leave the environment.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+
+from .io import ImageSet, atomic_path, read_json, write_json
+from .models import build_generator
+
+WEIGHTS, SPEC, CARD = "generator.safetensors", "generator.json", "MODEL_CARD.md"
+
+
+def model_card(spec: dict, metrics: dict) -> str:
+    h, w, c = spec["image_shape"]
+    p = spec["params"]
+    settings = ", ".join(f"{k}={v}" for k, v in p.items())
+    lines = [f"# synthset generator: {spec['arch']}", "",
+             f"- Architecture: `{spec['arch']}`, latent size {spec['latent_dim']}",
+             f"- Images: {h}x{w} px, {'RGB' if c == 3 else 'grayscale'}, values as uint8 PNG",
+             f"- Classes ({len(spec['class_names'])}): {', '.join(spec['class_names'])}",
+             f"- Trained on {spec['train_images']} private images (the real train split; none are included here)",
+             f"- Training settings: {settings}", ""]
+    if metrics:
+        lines += ["## Metrics measured by the pipeline", ""]
+        lines += [f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in metrics.items()]
+        lines.append("")
+    lines += ["## Use", "", "```bash",
+              "synthset generate <this folder> --per-class 1000 --out mydata/", "```", "",
+              "writes one folder of PNGs per class (torchvision ImageFolder layout) and labels.csv.", ""]
+    return "\n".join(lines)
+
+
+def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None = None) -> Path:
+    model_dir, out = Path(model_dir), Path(out)
+    spec = read_json(model_dir / "generator.json")
+    state = torch.load(model_dir / "generator.pt", map_location="cpu", weights_only=True)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / WEIGHTS) as tmp:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+    write_json(out / SPEC, spec)
+    with atomic_path(out / CARD) as tmp:
+        tmp.write_text(model_card(spec, metrics or {}))
+    return out
+
+
+def load_release(folder: str | Path, device: torch.device = torch.device("cpu")) -> tuple[torch.nn.Module, dict]:
+    folder = Path(folder)
+    for name in (WEIGHTS, SPEC):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: missing; a release folder holds {WEIGHTS} and {SPEC}")
+    spec = read_json(folder / SPEC)
+    model = build_generator(spec)
+    model.load_state_dict(load_file(str(folder / WEIGHTS)))
+    return model.to(device).eval(), spec
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "class"
+
+
+def write_image_folder(images: ImageSet, out: str | Path) -> Path:
+    """<out>/<class>/<class>_00000.png ... plus <out>/labels.csv (path, label, class_name)."""
+    out = Path(out)
+    rows = []
+    counters = np.zeros(images.num_classes, dtype=int)
+    folders = [safe_name(n) for n in images.class_names]
+    for image, label in zip(images.images, images.labels):
+        rel = Path(folders[label]) / f"{folders[label]}_{counters[label]:05d}.png"
+        counters[label] += 1
+        (out / rel.parent).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(out / rel)
+        rows.append((rel.as_posix(), int(label), images.class_names[label]))
+    with atomic_path(out / "labels.csv") as tmp:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "label", "class_name"])
+            writer.writerows(rows)
+    return out

@@ -1,0 +1,218 @@
+"""The one adversarial loop every architecture trains with.
+
+A "unit" is one generator/discriminator pair with its optimisers and its share of the
+real data: conditional archs have one unit over all classes; DCGAN (seed 000) has one
+unconditional unit per class, trained side by side so each epoch's progress grid shows
+every class. Data lives in memory as tensors: no per-image decoding in the loop.
+
+Checkpoints at epoch ends hold everything that moves (weights, optimiser moments, EMA,
+replay buffer, random generators, logs so far), so a run killed at any point and
+started again ends with the same weights as an uninterrupted run on the CPU.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..io import ImageSet
+from ..models import build_pair, sampling_generator
+from ..params import ArchParams
+from .checkpoint import Checkpointer
+from .trainlog import TrainLog
+from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
+from .tensors import to_tensor
+from .tricks import EMA, ExperienceReplay
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+@dataclass
+class Unit:
+    """One generator/discriminator pair, its optimisers and the real images it learns from."""
+
+    g: nn.Module
+    d: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    images: torch.Tensor
+    labels: torch.Tensor
+    ema: EMA | None = None
+    replay: ExperienceReplay | None = None
+    d_updates: int = 0  # across epochs, so n_critic > batches per epoch still reaches G
+    stats: dict = field(default_factory=dict)
+
+    def state_dict(self) -> dict:
+        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "ema": self.ema.model.state_dict() if self.ema else None,
+                "replay": self.replay.state_dict() if self.replay else None, "d_updates": self.d_updates,
+                "stats": dict(self.stats)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.g.load_state_dict(state["g"])
+        self.d.load_state_dict(state["d"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.ema:
+            self.ema.model.load_state_dict(state["ema"])
+        if self.replay:
+            self.replay.load_state_dict(state["replay"])
+        self.d_updates, self.stats = state["d_updates"], dict(state["stats"])
+
+
+def build_units(arch: str, train: ImageSet, p: ArchParams, device: torch.device,
+                gen: torch.Generator) -> list[Unit]:
+    images, labels = to_tensor(train.images), torch.from_numpy(train.labels)
+    groups = ([labels == c for c in range(train.num_classes)] if arch == "dcgan"
+              else [torch.ones_like(labels, dtype=torch.bool)])
+    units = []
+    for mask in groups:
+        g, d = build_pair(arch, train.num_classes, train.image_shape, p)
+        g, d = g.to(device), d.to(device)
+        if hasattr(g, "set_reference"):  # virtual batch norm: a fixed reference batch
+            ref = torch.randn(p.batch_size, p.latent_dim, generator=gen).to(device)
+            ref_labels = labels[mask][torch.randint(int(mask.sum()), (p.batch_size,), generator=gen)].to(device)
+            g.set_reference(ref, ref_labels)
+        if p.channels_last and device.type == "cuda":
+            g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
+        units.append(Unit(
+            g, d,
+            torch.optim.Adam(g.parameters(), lr=p.lr_g, betas=(p.beta1, p.beta2)),
+            torch.optim.Adam(d.parameters(), lr=p.lr_d, betas=(p.beta1, p.beta2)),
+            images[mask].to(device), labels[mask].to(device),
+            EMA(g, p.ema_decay) if p.ema_decay else None,
+            ExperienceReplay(p.batch_size) if p.replay else None))
+    return units
+
+
+def _clip(module: nn.Module, max_norm: float | None) -> None:
+    if max_norm:
+        nn.utils.clip_grad_norm_(module.parameters(), max_norm)
+
+
+def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
+           keep_fake: bool) -> torch.Tensor | None:
+    """One discriminator update. With `keep_fake` the fakes keep their graph so that the
+    generator step that follows reuses them (as pytorch/examples DCGAN does): one G
+    forward per iteration instead of two."""
+    z = torch.randn(len(real), p.latent_dim, generator=gen).to(real.device)
+    with amp():
+        with torch.set_grad_enabled(keep_fake):
+            fake = u.g(z, y)
+        s_real, s_fake = u.d(real, y), u.d(fake.detach(), y)
+        loss = d_loss_real(p.loss, s_real, 1.0 - p.label_smoothing) + d_loss_fake(p.loss, s_fake)
+        if p.loss == "wasserstein" and p.gp_weight:
+            loss = loss + p.gp_weight * gradient_penalty(u.d, real, fake.detach(), y, gen)
+        if u.replay:
+            u.replay.push(fake.detach(), y, gen)
+            if u.replay.full():
+                old, old_y = u.replay.pop_all()
+                loss = loss + d_loss_fake(p.loss, u.d(old, old_y))
+    u.opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    _clip(u.d, p.grad_clip)
+    u.opt_d.step()
+    u.stats.update(loss_d=loss.item(), d_acc_real=(s_real > 0).float().mean().item(),
+                   d_acc_fake=(s_fake < 0).float().mean().item())
+    return fake if keep_fake else None
+
+
+def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
+           fake: torch.Tensor | None = None) -> None:
+    """One generator update, on the discriminator just updated."""
+    with amp():
+        if fake is None:
+            z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
+            fake = u.g(z, y)
+        loss = g_loss(p.loss, u.d(fake, y))
+    u.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    _clip(u.g, p.grad_clip)
+    u.opt_g.step()
+    if u.ema:
+        u.ema.update(u.g)
+    u.stats["loss_g"] = loss.item()
+
+
+def epoch_batches(u: Unit, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """Shuffled index batches; the last short batch is dropped (batch norm needs > 1)."""
+    n = len(u.labels)
+    bs = min(batch_size, n)
+    perm = torch.randperm(n, generator=gen)
+    return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
+
+
+def check_finite(stats: dict, arch: str, step: int, epoch: int) -> None:
+    bad = {k: v for k, v in stats.items() if not (abs(v) < 1e6)}  # catches nan and inf too
+    if bad:
+        raise NonFiniteLoss(f"{arch}: non-finite or exploding loss {bad} at step {step} (epoch {epoch}); "
+                            "the last good checkpoint is kept. Lower the learning rates or set grad_clip.")
+
+
+def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, seed: int,
+              log: TrainLog, checkpointer: Checkpointer | None = None,
+              on_epoch: Callable[[int, list[Unit]], None] | None = None) -> nn.Module:
+    """Train `arch` on the real train split; returns the generator used for sampling."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    units = build_units(arch, train, p, device, gen)
+    fixed_z = torch.randn(train.num_classes * log.grid_cols, p.latent_dim, generator=gen)
+    sampler = sampling_generator(arch, [u.ema.model if u.ema else u.g for u in units])
+    use_amp = p.amp and device.type == "cuda"
+    amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
+
+    start, step = 1, 0
+    state = checkpointer.load() if checkpointer else None
+    if state:
+        for u, s in zip(units, state["units"]):
+            u.load_state_dict(s)
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        start, step = state["epoch"] + 1, state["step"]
+        log.resumed(state["epoch"], state["log_step"])
+    else:
+        log.progress_grid(sampler, fixed_z, epoch=0)
+
+    bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
+    for epoch in bar:
+        t0, seen = time.perf_counter(), 0
+        plans = [epoch_batches(u, p.batch_size, gen) for u in units]
+        for i in range(max(len(plan) for plan in plans)):
+            active = [(u, plan[i]) for u, plan in zip(units, plans) if i < len(plan)]
+            for u, idx in active:
+                idx = idx.to(u.labels.device)
+                real, y = u.images[idx], u.labels[idx]
+                if p.channels_last and device.type == "cuda":
+                    real = real.contiguous(memory_format=torch.channels_last)
+                u.d_updates += 1
+                update_g = u.d_updates % p.d_steps == 0
+                fake = d_step(u, real, y, p, gen, amp, keep_fake=update_g)
+                if update_g:
+                    for k in range(p.g_steps):
+                        g_step(u, y, p, gen, amp, fake if k == 0 else None)
+                seen += len(real)
+            step += 1
+            logged = [u.stats for u, _ in active if "loss_g" in u.stats]
+            if logged:
+                mean = {k: sum(s[k] for s in logged) / len(logged) for k in logged[0]}
+                check_finite(mean, arch, step, epoch)
+                log.step(mean, step)
+                bar.set_postfix(loss_d=f"{mean['loss_d']:.3f}", loss_g=f"{mean['loss_g']:.3f}")
+        seconds = time.perf_counter() - t0
+        log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
+        if epoch % p.grid_every == 0 or epoch == p.epochs:
+            log.progress_grid(sampler, fixed_z, epoch=epoch)
+        if checkpointer and epoch % p.checkpoint_every == 0 and epoch < p.epochs:
+            checkpointer.save({"units": [u.state_dict() for u in units], "gen": gen.get_state(),
+                               "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step,
+                               "log_step": log.live.step}, log)
+        if on_epoch:
+            on_epoch(epoch, units)
+    return sampler

@@ -1,0 +1,74 @@
+"""The release folder and `synthset generate`: usable elsewhere with nothing but the folder."""
+import csv
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from conftest import BIN
+from synthset.data import load_digits, preprocess
+from synthset.models.factory import generator_spec
+from synthset.params import parse_params
+from synthset.release import load_release, write_release
+from synthset.sampling import sample_per_class
+from synthset.train.checkpoint import load_generator, save_model
+from synthset.train.loop import train_gan
+from synthset.train.trainlog import TrainLog
+
+
+@pytest.fixture(scope="module", params=["dcgan", "sngan"])
+def release(request, tmp_path_factory):
+    arch = request.param
+    tmp = tmp_path_factory.mktemp(arch)
+    data = preprocess(load_digits(), 8, "gray")
+    p = parse_params({"gan": {"archs": [arch], arch: {"epochs": 1, "width": 8, "latent_dim": 8, "batch_size": 16,
+                                                      "ema_decay": 0.9}}}).arch(arch)
+    g = train_gan(arch, data, p, torch.device("cpu"), 0, TrainLog(tmp / "live", tmp / "fig", data.num_classes))
+    save_model(tmp / "model", generator_spec(arch, data, p), g)
+    write_release(tmp / "model", tmp / "release", {"train_seconds": 1.5})
+    moved = tmp / "elsewhere" / "release"
+    shutil.copytree(tmp / "release", moved)
+    return arch, tmp / "model", moved, data
+
+
+def test_release_holds_only_the_generator(release):
+    arch, model_dir, folder, data = release
+    assert sorted(p.name for p in folder.iterdir()) == ["MODEL_CARD.md", "generator.json", "generator.safetensors"]
+    weights = load_file(str(folder / "generator.safetensors"))
+    assert all(t.numel() < data.images.size for t in weights.values())
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert arch in card and "8x8" in card and "train_seconds" in card
+
+
+def test_release_generates_what_the_trained_model_generates(release):
+    arch, model_dir, folder, data = release
+    g_model, spec = load_generator(model_dir, torch.device("cpu"))
+    g_release, _ = load_release(folder)
+    a = sample_per_class(g_model, spec["class_names"], 4, seed=2)
+    b = sample_per_class(g_release, spec["class_names"], 4, seed=2)
+    assert np.array_equal(a.images, b.images)
+
+
+def test_synthset_generate_writes_an_image_folder(release, tmp_path):
+    arch, _, folder, data = release
+    out = tmp_path / "mydata"
+    proc = subprocess.run([str(BIN / "synthset"), "generate", str(folder), "--per-class", "3", "--out", str(out)],
+                          capture_output=True, text=True, check=True)
+    assert "wrote 30 images" in proc.stdout
+    with open(out / "labels.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 30 and sorted({r["class_name"] for r in rows}) == data.class_names
+    for r in rows:
+        im = Image.open(out / r["path"])
+        assert im.size == (8, 8) and im.mode == "L"
+        assert r["path"].startswith(r["class_name"] + "/")
+
+
+def test_generate_says_what_is_missing(tmp_path):
+    proc = subprocess.run([str(BIN / "synthset"), "generate", str(tmp_path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "generator.safetensors: missing" in proc.stderr
