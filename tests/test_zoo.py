@@ -86,7 +86,7 @@ def test_sngan_discriminator_is_spectrally_normalised():
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in d.modules())
     x, y = torch.randn(4, 1, 28, 28), torch.randint(K, (4,))
     d.train()
-    for _ in range(10):  # one power iteration per forward pass in train mode
+    for _ in range(30):  # one power iteration per forward pass in train mode
         d(x, y)
     for m in layers:
         w = m.weight

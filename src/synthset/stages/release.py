@@ -5,12 +5,28 @@ from ..io import read_json
 from ..release import write_release
 from . import _cli
 
+# what the model card quotes from each evaluation stage's metrics
+CARD_METRICS = {"tstr": ("acc_fake", "acc_real", "acc_mixed_best", "acc_ssim_selected"),
+                "fidelity": ("fid", "fid_floor", "kid", "precision", "recall", "gan_test_accuracy",
+                             "inception_score"),
+                "privacy": ("copy_share", "copy_share_features"),
+                "ssim": ("mean",)}
+
+
+def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
+    found = {}
+    if (live / "metrics.json").exists():
+        found["train_seconds"] = read_json(live / "metrics.json").get("train_seconds")
+    for kind, keys in CARD_METRICS.items():
+        path = metrics / kind / f"{arch}.json"
+        if path.exists():
+            values = read_json(path)
+            found.update({f"{kind}.{k}": values[k] for k in keys if isinstance(values.get(k), (int, float))})
+    return found
+
 
 def main(ns, params):
-    metrics = {}
-    live = Path(ns.live) / "metrics.json"
-    if live.exists():
-        metrics["train_seconds"] = read_json(live).get("train_seconds")
+    metrics = card_metrics(Path(ns.live), Path(ns.metrics), ns.arch)
     print(f"release: {write_release(ns.model, ns.out, metrics)}")
 
 
@@ -18,6 +34,7 @@ if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--arch", required=True)
     p.add_argument("--model", required=True, help="train_gan's model folder")
-    p.add_argument("--live", required=True, help="train_gan's dvclive folder (for the model card's metrics)")
+    p.add_argument("--live", required=True, help="train_gan's dvclive folder (training time)")
+    p.add_argument("--metrics", default="results/metrics", help="the evaluation metrics folder")
     p.add_argument("--out", required=True, help="the release folder")
     _cli.run(main, p)

@@ -1,0 +1,8 @@
+"""Classifiers that measure utility: trained on real, fake or mixed images, always tested
+on the held-out real test split that no GAN has seen."""
+from .models import CLASSIFIERS, build_classifier
+from .splits import fake_subset, mixed_set
+from .train import evaluate, extract_features, fit, predict_proba
+
+__all__ = ["CLASSIFIERS", "build_classifier", "evaluate", "extract_features", "fake_subset", "fit", "mixed_set",
+           "predict_proba"]

@@ -1,0 +1,45 @@
+"""Figures of classifier results: confusion matrices and the mixed-data curve."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..io import atomic_path  # noqa: E402
+
+
+def _save(fig, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
+def confusion_png(confusion, class_names: list[str], path: str | Path, title: str) -> Path:
+    cm = np.asarray(confusion)
+    n = len(class_names)
+    fig, ax = plt.subplots(figsize=(0.45 * n + 2.5, 0.45 * n + 2))
+    ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7,
+                        color="white" if cm[i, j] > cm[i].sum() / 2 else "black")
+    ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title=title)
+    ax.set_xticklabels(class_names, rotation=90, fontsize=8)
+    ax.set_yticklabels(class_names, fontsize=8)
+    return _save(fig, path)
+
+
+def mixed_curve_png(curve: pd.DataFrame, path: str | Path, title: str) -> Path:
+    """Accuracy on real test images against the real share of the training set (0 = all fake)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(curve["real_fraction"] * 100, curve["accuracy"] * 100, "o-")
+    ax.set(xlabel="real share of the training set (%)", ylabel="accuracy on real test (%)", title=title)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -1,0 +1,75 @@
+"""Softmax regression, seed 003's LeNet, and torchvision's ResNet-18 sized for small images.
+
+Each exposes `features(x)` (the penultimate layer): the domain feature space the FID
+family and the kNN memorisation check use on a CPU, where Inception-v3 is too slow.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models import resnet18
+
+
+class SoftmaxRegression(nn.Module):
+    def __init__(self, channels: int, image_size: int, num_classes: int):
+        super().__init__()
+        self.linear = nn.Linear(channels * image_size * image_size, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.features(x))
+
+
+class LeNet(nn.Module):
+    """Seed 003's Listing 1 (the Keras MNIST CNN): conv32-conv64-pool-dropout-dense128-dropout."""
+
+    def __init__(self, channels: int, image_size: int, num_classes: int):
+        super().__init__()
+        side = (image_size - 4) // 2
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 32, 3), nn.ReLU(inplace=True),
+            nn.Conv2d(32, 64, 3), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+            nn.Linear(64 * side * side, 128), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(0.5), nn.Linear(128, num_classes))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class ResNet18(nn.Module):
+    """torchvision's ResNet-18 (seed 004), untrained; below 64 px the stem is a 3x3 stride-1
+    conv without max-pooling, the usual CIFAR adaptation, so 28-32 px images keep their detail."""
+
+    def __init__(self, channels: int, image_size: int, num_classes: int):
+        super().__init__()
+        net = resnet18(weights=None, num_classes=num_classes)
+        if image_size < 64:
+            net.conv1 = nn.Conv2d(channels, 64, 3, 1, 1, bias=False)
+            net.maxpool = nn.Identity()
+        elif channels != 3:
+            net.conv1 = nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
+        self.fc = net.fc
+        net.fc = nn.Identity()
+        self.net = net
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x))
+
+
+CLASSIFIERS = {"softmax": SoftmaxRegression, "lenet": LeNet, "resnet18": ResNet18}
+
+
+def build_classifier(name: str, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
+    h, _, c = image_shape
+    if name == "lenet" and h < 6:
+        raise ValueError(f"classify.model: lenet needs images of at least 6 px, got {h}")
+    return CLASSIFIERS[name](c, h, num_classes)

@@ -1,0 +1,58 @@
+"""Fitting and scoring a classifier on in-memory tensors, deterministically on the CPU."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import confusion_matrix
+from tqdm.auto import tqdm
+
+from ..io import ImageSet
+from ..train.tensors import to_tensor
+from .models import build_classifier
+
+
+def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: float, seed: int,
+        device: torch.device, desc: str = "classifier") -> torch.nn.Module:
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = build_classifier(model_name, train.image_shape, train.num_classes).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    x, y = to_tensor(train.images).to(device), torch.from_numpy(train.labels).to(device)
+    model.train()
+    for _ in tqdm(range(epochs), desc=desc, unit="epoch", leave=False):
+        perm = torch.randperm(len(y), generator=gen).to(device)
+        for i in range(0, len(y), batch_size):
+            idx = perm[i:i + batch_size]
+            if len(idx) < 2:
+                continue
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def _batched(fn, images: np.ndarray, device: torch.device, batch_size: int = 512) -> np.ndarray:
+    out = [fn(to_tensor(images[i:i + batch_size]).to(device)).float().cpu()
+           for i in range(0, len(images), batch_size)]
+    return torch.cat(out).numpy()
+
+
+def predict_proba(model: torch.nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
+    return _batched(lambda x: F.softmax(model(x), dim=1), images, device)
+
+
+def extract_features(model: torch.nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
+    return _batched(model.features, images, device)
+
+
+def evaluate(model: torch.nn.Module, test: ImageSet, device: torch.device) -> dict:
+    """Accuracy, per-class accuracy and the confusion matrix (rows: true, columns: predicted)."""
+    pred = predict_proba(model, test.images, device).argmax(1)
+    cm = confusion_matrix(test.labels, pred, labels=range(test.num_classes))
+    per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
+    return {"accuracy": float((pred == test.labels).mean()),
+            "per_class": {n: float(a) for n, a in zip(test.class_names, per_class)},
+            "confusion": cm.tolist()}

@@ -1,0 +1,1 @@
+"""Realism, utility and privacy metrics, each tested against a reference implementation."""

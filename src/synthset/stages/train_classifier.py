@@ -1,0 +1,43 @@
+"""Stage train_classifier: the real baseline, trained on the real train split only.
+
+Its test accuracy is the bar every synthetic set is measured against; the same model
+labels generated images (GAN-test, Inception-style score) and gives the domain features
+for FID/KID/precision/recall and the kNN memorisation check.
+"""
+from pathlib import Path
+
+import torch
+
+from ..classify import evaluate, fit
+from ..classify.figures import confusion_png
+from ..device import resolve_device, seed_everything
+from ..io import ImageSet, atomic_path, write_json
+from . import _cli
+
+
+def main(ns, params):
+    c = params.classify
+    seed_everything(c.seed, params.threads)
+    device = resolve_device(params.device)
+    train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
+    model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="classifier on real")
+    result = evaluate(model, test, device)
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "model.pt") as tmp:
+        torch.save(model.state_dict(), tmp)
+    write_json(out / "spec.json", {"model": c.model, "image_shape": list(train.image_shape),
+                                   "class_names": train.class_names})
+    confusion_png(result["confusion"], test.class_names, out / "confusion.png",
+                  f"{c.model} trained on real: {result['accuracy']:.1%}")
+    write_json(ns.metrics, {"model": c.model, "train_images": len(train), "test_images": len(test), **result})
+    print(f"real baseline ({c.model}): {result['accuracy']:.2%} on {len(test)} real test images")
+
+
+if __name__ == "__main__":
+    p = _cli.parser(__doc__)
+    p.add_argument("--train", required=True)
+    p.add_argument("--test", required=True)
+    p.add_argument("--out", required=True, help="folder for the model and its confusion matrix")
+    p.add_argument("--metrics", required=True, help="JSON of the baseline's accuracy")
+    _cli.run(main, p)

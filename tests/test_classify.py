@@ -1,0 +1,68 @@
+"""Classifiers and training sets of the utility test, on real digits."""
+import numpy as np
+import pytest
+import torch
+
+from synthset.classify import build_classifier, evaluate, extract_features, fake_subset, fit, mixed_set
+from synthset.data import load_digits, load_mnist5k, preprocess, stratified_split
+from synthset.io import ImageSet
+
+CPU = torch.device("cpu")
+
+
+def split(s: ImageSet, seed=0):
+    tr, te = stratified_split(s.labels, 0.25, seed)
+    return (ImageSet(s.images[tr], s.labels[tr], s.class_names), ImageSet(s.images[te], s.labels[te], s.class_names))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return split(preprocess(load_digits(), 8, "gray"))
+
+
+@pytest.mark.parametrize("name", ["softmax", "lenet", "resnet18"])
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
+def test_classifier_shapes(name, shape):
+    model = build_classifier(name, shape, 7).eval()
+    x = torch.zeros(2, shape[2], shape[0], shape[1])
+    assert model(x).shape == (2, 7)
+    assert model.features(x).ndim == 2
+
+
+def test_softmax_regression_learns_digits_and_repeats(digits):
+    train, test = digits
+    a = fit(train, "softmax", 20, 64, 1e-2, 0, CPU)
+    b = fit(train, "softmax", 20, 64, 1e-2, 0, CPU)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    result = evaluate(a, test, CPU)
+    assert result["accuracy"] > 0.85
+    cm = np.array(result["confusion"])
+    assert cm.sum() == len(test) and np.trace(cm) == round(result["accuracy"] * len(test))
+
+
+def test_lenet_learns_real_mnist():
+    train, test = split(preprocess(load_mnist5k(), 28, "gray"))
+    some = np.random.default_rng(0).permutation(len(train))[:1200]  # the split is sorted by class
+    model = fit(ImageSet(train.images[some], train.labels[some], train.class_names), "lenet", 3, 64, 1e-3, 0, CPU)
+    assert evaluate(model, test, CPU)["accuracy"] > 0.85
+    assert extract_features(model, test.images[:10], CPU).shape == (10, 128)
+
+
+def test_mixed_sets_keep_size_balance_and_real_share(digits):
+    real, _ = digits
+    fake = ImageSet(255 - real.images, real.labels, real.class_names)  # distinguishable "fakes"
+    for fraction in (0.1, 0.5, 0.9):
+        mixed = mixed_set(real, fake, fraction, seed=0)
+        assert np.array_equal(np.bincount(mixed.labels), np.bincount(real.labels))
+        is_real = np.array([any(np.array_equal(m, r) for r in real.images[real.labels == y][:400])
+                            for m, y in zip(mixed.images, mixed.labels)])
+        assert abs(is_real.mean() - fraction) < 0.02
+
+
+def test_fake_subset_is_balanced(digits):
+    real, _ = digits
+    sub = fake_subset(real, 5, seed=1)
+    assert np.bincount(sub.labels).tolist() == [5] * 10
+    assert fake_subset(real, None, seed=1) is real
+    with pytest.raises(ValueError, match="only"):
+        fake_subset(real, 10_000, seed=1)
