@@ -97,10 +97,138 @@ rule sample:
         " --out results/samples/{wildcards.arch} 2> {log}"
 
 
+rule train_classifier:
+    input:
+        "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/test.npz",
+    output:
+        directory("results/classifier/real"),
+        "results/metrics/baseline.json",
+    params:
+        classify=config["classify"],
+        device=config["device"],
+        threads=config["threads"],
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/train_classifier.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.train_classifier --train data/prepared/preprocess/train.npz"
+        " --test data/prepared/preprocess/test.npz --out results/classifier/real"
+        " --metrics results/metrics/baseline.json 2> {log}"
+
+
+rule ssim:
+    input:
+        "results/samples/{arch}",
+        "data/prepared/preprocess/train.npz",
+    output:
+        directory("results/evaluation/ssim/{arch}"),
+        "results/metrics/ssim/{arch}.json",
+    params:
+        k=config["evaluate"]["ssim_k"],
+        keep=config["evaluate"]["ssim_keep"],
+        seed=config["evaluate"]["seed"],
+    log:
+        "logs/ssim/{arch}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.ssim --arch {wildcards.arch} --samples results/samples/{wildcards.arch}/samples.npz"
+        " --train data/prepared/preprocess/train.npz --out results/evaluation/ssim/{wildcards.arch}"
+        " --metrics results/metrics/ssim/{wildcards.arch}.json 2> {log}"
+
+
+rule fidelity:
+    input:
+        "results/samples/{arch}",
+        "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/test.npz",
+        "results/classifier/real",
+    output:
+        directory("results/evaluation/fidelity/{arch}"),
+        "results/metrics/fidelity/{arch}.json",
+    params:
+        evaluate={k: config["evaluate"][k] for k in
+                  ("features", "inception_path", "kid_subsets", "kid_subset_size", "prdc_k", "seed")},
+        device=config["device"],
+    resources:
+        gpu=1,
+    log:
+        "logs/fidelity/{arch}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.fidelity --arch {wildcards.arch} --samples results/samples/{wildcards.arch}/samples.npz"
+        " --train data/prepared/preprocess/train.npz --test data/prepared/preprocess/test.npz"
+        " --classifier results/classifier/real --out results/evaluation/fidelity/{wildcards.arch}"
+        " --metrics results/metrics/fidelity/{wildcards.arch}.json 2> {log}"
+
+
+rule tstr:
+    input:
+        "results/samples/{arch}",
+        "results/evaluation/ssim/{arch}",
+        "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/test.npz",
+        "results/metrics/baseline.json",
+    output:
+        directory("results/evaluation/tstr/{arch}"),
+        "results/metrics/tstr/{arch}.json",
+    params:
+        classify=config["classify"],
+        evaluate={k: config["evaluate"][k] for k in ("fake_per_class", "mixed_fractions", "seed")},
+        device=config["device"],
+        threads=config["threads"],
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/tstr/{arch}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.tstr --arch {wildcards.arch} --samples results/samples/{wildcards.arch}/samples.npz"
+        " --selected results/evaluation/ssim/{wildcards.arch}/selected.npz"
+        " --train data/prepared/preprocess/train.npz --test data/prepared/preprocess/test.npz"
+        " --baseline results/metrics/baseline.json --out results/evaluation/tstr/{wildcards.arch}"
+        " --metrics results/metrics/tstr/{wildcards.arch}.json 2> {log}"
+
+
+rule privacy:
+    input:
+        "results/samples/{arch}",
+        "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/test.npz",
+        "results/classifier/real",
+    output:
+        directory("results/evaluation/privacy/{arch}"),
+        "results/metrics/privacy/{arch}.json",
+    params:
+        quantile=config["evaluate"]["copy_quantile"],
+        device=config["device"],
+    log:
+        "logs/privacy/{arch}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.privacy --arch {wildcards.arch} --samples results/samples/{wildcards.arch}/samples.npz"
+        " --train data/prepared/preprocess/train.npz --test data/prepared/preprocess/test.npz"
+        " --classifier results/classifier/real --out results/evaluation/privacy/{wildcards.arch}"
+        " --metrics results/metrics/privacy/{wildcards.arch}.json 2> {log}"
+
+
 rule release:
     input:
         "results/models/{arch}",
         "results/live/train_gan/{arch}/metrics.json",
+        "results/metrics/tstr/{arch}.json",
+        "results/metrics/fidelity/{arch}.json",
+        "results/metrics/privacy/{arch}.json",
+        "results/metrics/ssim/{arch}.json",
     output:
         directory("results/release/{arch}"),
     log:
@@ -109,7 +237,8 @@ rule release:
         "envs/synthset.yaml"
     shell:
         "python -m synthset.stages.release --arch {wildcards.arch} --model results/models/{wildcards.arch}"
-        " --live results/live/train_gan/{wildcards.arch} --out results/release/{wildcards.arch} 2> {log}"
+        " --live results/live/train_gan/{wildcards.arch} --metrics results/metrics"
+        " --out results/release/{wildcards.arch} 2> {log}"
 
 
 rule report:
@@ -118,6 +247,10 @@ rule report:
         expand("results/samples/{arch}", arch=ARCHS),
         expand("results/live/train_gan/{arch}/metrics.json", arch=ARCHS),
         expand("results/figures/{arch}", arch=ARCHS),
+        "results/classifier/real",
+        "results/metrics/baseline.json",
+        expand("results/metrics/{kind}/{arch}.json", kind=("ssim", "fidelity", "tstr", "privacy"), arch=ARCHS),
+        expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "privacy"), arch=ARCHS),
     output:
         directory("results/report"),
     params:

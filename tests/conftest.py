@@ -25,6 +25,8 @@ TINY_PARAMS = {
     "gan": {"archs": ["dcgan", "sngan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16},
             "sngan": {"epochs": 2, "width": 8, "batch_size": 16, "latent_dim": 16}},
     "sample": {"per_class": 6},
+    "classify": {"model": "softmax", "epochs": 2},
+    "evaluate": {"kid_subsets": 5, "ssim_k": 3},
     "report": {"grid_per_class": 4},
 }
 

@@ -54,7 +54,10 @@ def expect_outputs(root: Path) -> None:
     for path in ["data/prepared/ingest/train.npz", "data/prepared/preprocess/test.npz",
                  "results/models/dcgan/generator.pt", "results/samples/dcgan/samples.npz",
                  "results/live/train_gan/dcgan/metrics.json", "results/report/index.html",
-                 "results/release/sngan/generator.safetensors", "results/release/dcgan/MODEL_CARD.md"]:
+                 "results/release/sngan/generator.safetensors", "results/release/dcgan/MODEL_CARD.md",
+                 "results/metrics/baseline.json", "results/metrics/tstr/sngan.json",
+                 "results/metrics/fidelity/dcgan.json", "results/metrics/privacy/sngan.json",
+                 "results/metrics/ssim/dcgan.json", "results/evaluation/privacy/dcgan/knn_pixels.png"]:
         assert (root / path).is_file(), path
     page = (root / "results/report/index.html").read_text()
     for src in re.findall(r'src="([^"]+)"', page):
@@ -67,7 +70,7 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     expect_outputs(project)
     again = run(["dvc", "repro"], project)
     for stage in ("ingest", "preprocess", "train_gan@dcgan", "train_gan@sngan", "sample@sngan", "release@dcgan",
-                  "report"):
+                  "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan", "report"):
         assert f"Stage '{stage}' didn't change, skipping" in again.stdout, again.stdout
 
     run(["git", "add", "-A"], project)

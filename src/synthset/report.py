@@ -19,15 +19,52 @@ import pandas as pd  # noqa: E402
 from .io import ImageSet, atomic_path, read_json  # noqa: E402
 from .sampling import grid_png  # noqa: E402
 
+# summary table columns (seed 004's Table 2, extended): (header, metrics kind, key, format)
+COLUMNS = [
+    ("Acc (fake)", "tstr", "acc_fake", "pct"),
+    ("Acc (mixed best)", "tstr", "acc_mixed_best", "pct"),
+    ("Acc (SSIM-selected)", "tstr", "acc_ssim_selected", "pct"),
+    ("Acc (real baseline)", "tstr", "acc_real", "pct"),
+    ("GAN-test", "fidelity", "gan_test_accuracy", "pct"),
+    ("IS", "fidelity", "inception_score", "num"),
+    ("FID", "fidelity", "fid", "num"),
+    ("KID", "fidelity", "kid", "sci"),
+    ("Precision", "fidelity", "precision", "num"),
+    ("Recall", "fidelity", "recall", "num"),
+    ("Mean SSIM", "ssim", "mean", "num"),
+    ("Copies", "privacy", "copy_share", "pct"),
+    ("Train (s)", "live", "train_seconds", "int"),
+]
+
 
 @dataclass
 class ArchResult:
-    """Where one architecture's outputs are."""
+    """Where one architecture's outputs are, below the results folder."""
 
     name: str
-    samples: Path  # sample stage folder (grid per class from samples.npz)
-    live: Path  # dvclive folder of train_gan
-    figures: Path  # progress grids of train_gan
+    results: Path
+
+    def metrics(self, kind: str) -> dict:
+        path = (self.results / "live" / "train_gan" / self.name / "metrics.json" if kind == "live"
+                else self.results / "metrics" / kind / f"{self.name}.json")
+        return read_json(path) if path.exists() else {}
+
+    def evaluation(self, kind: str, name: str) -> Path:
+        return self.results / "evaluation" / kind / self.name / name
+
+
+def fmt(value, kind: str) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    return {"pct": f"{value:.1%}", "num": f"{value:.3f}", "sci": f"{value:.2e}", "int": f"{value:.0f}"}[kind]
+
+
+def summary_table(archs: list[ArchResult]) -> pd.DataFrame:
+    rows = []
+    for a in archs:
+        found = {kind: a.metrics(kind) for kind in {c[1] for c in COLUMNS}}
+        rows.append({"Architecture": a.name, **{h: fmt(found[k].get(key), f) for h, k, key, f in COLUMNS}})
+    return pd.DataFrame(rows)
 
 
 def read_live_metric(live: Path, name: str) -> pd.DataFrame:
@@ -67,50 +104,113 @@ def progress_frames(figures: Path, most: int = 6) -> list[Path]:
     return [frames[i] for i in sorted(picks)]
 
 
+def release_advice(a: ArchResult, quantile_hint: str = "5 %") -> str:
+    """The numbers a data owner weighs before handing a generator over."""
+    tstr, privacy = a.metrics("tstr"), a.metrics("privacy")
+    parts = []
+    if isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float):
+        gap = (tstr["acc_real"] - tstr["acc_fake"]) * 100
+        parts.append(f"a classifier trained only on its images is {gap:.1f} points "
+                     f"{'below' if gap >= 0 else 'above'} one trained on the real images")
+    if isinstance(privacy.get("copy_share"), float):
+        parts.append(f"{privacy['copy_share']:.1%} of its images are closer to a training image than "
+                     f"{privacy.get('quantile_label', quantile_hint)} of unseen real images are "
+                     f"(unseen real images: {privacy.get('test_share', float('nan')):.1%})")
+    parts.append(f"hand over <code>results/release/{html.escape(a.name)}/</code>")
+    return "; ".join(parts) + "."
+
+
 def _img(src: str, alt: str) -> str:
     return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}" loading="lazy">'
 
 
-def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8) -> Path:
+def _copy(src: Path, out: Path, name: str) -> str | None:
+    if not src.exists():
+        return None
+    shutil.copyfile(src, out / name)
+    return name
+
+
+def _figure(src: str | None, caption: str) -> str:
+    if src is None:
+        return ""
+    return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def arch_section(a: ArchResult, out: Path) -> tuple[list[str], list[str]]:
+    name = a.name
+    shutil.copyfile(a.results / "samples" / name / "grid.png", out / f"{name}_generated.png")
+    training_curves_png(a.results / "live" / "train_gan" / name, out / f"{name}_curves.png", name)
+    frames = progress_frames(a.results / "figures" / name)
+    for f in frames:
+        shutil.copyfile(f, out / f"{name}_{f.name}")
+    figs = {key: _copy(a.evaluation(kind, file), out, f"{name}_{kind}_{file}") for key, kind, file in (
+        ("confusion", "tstr", "confusion_fake.png"), ("mixed", "tstr", "mixed.png"),
+        ("ssim_hist", "ssim", "histogram.png"), ("ssim_best", "ssim", "best_worst.png"),
+        ("knn", "privacy", "knn_pixels.png"), ("dcr", "privacy", "dcr_pixels.png"),
+        ("gan_test", "fidelity", "confusion_gan_test.png"))}
+    seconds = a.metrics("live").get("train_seconds")
+    timing = f"Training took {seconds:.0f} s." if isinstance(seconds, (int, float)) else ""
+    body = [f'<section id="{html.escape(name)}"><h2>{html.escape(name)}</h2><p>{timing}</p>',
+            f'<p class="advice"><b>Can I release this?</b> {release_advice(a)}</p>',
+            '<div class="pair"><figure>' + _img("real_grid.png", "real images per class")
+            + "<figcaption>Original (real train images)</figcaption></figure><figure>"
+            + _img(f"{name}_generated.png", f"{name} generated images per class")
+            + f"<figcaption>Generated by {html.escape(name)}</figcaption></figure></div>",
+            "<h3>Training progression (fixed noise)</h3><div class=\"frames\">"
+            + "".join(f"<figure>{_img(f'{name}_{f.name}', f.stem)}<figcaption>{f.stem.replace('_', ' ')}"
+                      "</figcaption></figure>" for f in frames) + "</div>",
+            "<h3>Training curves</h3>" + _img(f"{name}_curves.png", f"{name} training curves"),
+            "<h3>Utility, realism and privacy</h3><div class=\"pair\">"
+            + _figure(figs["confusion"], "classifier trained on generated images, tested on real ones")
+            + _figure(figs["mixed"], "accuracy against the real share of the training set")
+            + _figure(figs["gan_test"], "GAN-test: the real-data classifier labels generated images")
+            + _figure(figs["ssim_hist"], "SSIM to real images of the same class")
+            + _figure(figs["ssim_best"], "best (top) and worst (bottom) images by SSIM")
+            + _figure(figs["knn"], "generated image | its 3 nearest real training images (closest first)")
+            + _figure(figs["dcr"], "distance to the closest training image: generated vs unseen real")
+            + "</div></section>"]
+    md = [f"## {name}", "", timing, "", f"**Can I release this?** {release_advice(a)}", "",
+          "| Original | Generated |", "| --- | --- |",
+          f"| ![real](real_grid.png) | ![{name}]({name}_generated.png) |", "",
+          f"![training curves]({name}_curves.png)", ""]
+    md += [f"![{key}]({src})" for key, src in figs.items() if src] + [""]
+    return body, md
+
+
+def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
+                 baseline: dict | None = None, baseline_confusion: Path | None = None) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grid_png(real, out / "real_grid.png", per_class)
     names = ", ".join(html.escape(c) for c in real.class_names)
     h, w, c = real.image_shape
-    body = [f"<h1>synthset report</h1>",
-            f"<p>Real train split: {len(real)} images, {real.num_classes} classes ({names}), "
-            f"{h}&times;{w} px, {'RGB' if c == 3 else 'gray'}. Rows are classes in that order.</p>"]
-    md = ["# synthset report", "",
-          f"Real train split: {len(real)} images, {real.num_classes} classes ({', '.join(real.class_names)}), "
-          f"{h}x{w} px.", ""]
-    for arch in archs:
-        name = arch.name
-        shutil.copyfile(arch.samples / "grid.png", out / f"{name}_generated.png")
-        training_curves_png(arch.live, out / f"{name}_curves.png", name)
-        frames = progress_frames(arch.figures)
-        for f in frames:
-            shutil.copyfile(f, out / f"{name}_{f.name}")
-        metrics = read_json(arch.live / "metrics.json")
-        seconds = metrics.get("train_seconds")
-        timing = f"Training took {seconds:.0f} s." if seconds is not None else ""
-        body += [f'<section id="{html.escape(name)}"><h2>{html.escape(name)}</h2><p>{timing}</p>',
-                 '<div class="pair"><figure>' + _img("real_grid.png", "real images per class")
-                 + "<figcaption>Original (real train images)</figcaption></figure><figure>"
-                 + _img(f"{name}_generated.png", f"{name} generated images per class")
-                 + f"<figcaption>Generated by {html.escape(name)}</figcaption></figure></div>",
-                 "<h3>Training progression (fixed noise)</h3><div class=\"frames\">"
-                 + "".join(f"<figure>{_img(f'{name}_{f.name}', f.stem)}<figcaption>{f.stem.replace('_', ' ')}"
-                           "</figcaption></figure>" for f in frames) + "</div>",
-                 "<h3>Training curves</h3>" + _img(f"{name}_curves.png", f"{name} training curves"),
-                 "</section>"]
-        md += [f"## {name}", "", timing, "", "| Original | Generated |", "| --- | --- |",
-               f"| ![real](real_grid.png) | ![{name}]({name}_generated.png) |", "",
-               f"![training curves]({name}_curves.png)", ""]
+    table = summary_table(archs)
+    intro = (f"Real train split: {len(real)} images, {real.num_classes} classes ({names}), {h}&times;{w} px, "
+             f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
+             "measured on the held-out real test split that no generator saw.")
+    body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", "<h2>Summary</h2>",
+            table.to_html(index=False, classes="summary", border=0, escape=True)]
+    if baseline:
+        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on the real train split, "
+                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
+    if baseline_confusion and baseline_confusion.exists():
+        shutil.copyfile(baseline_confusion, out / "baseline_confusion.png")
+        body.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
+    md = ["# synthset report", "", intro.replace("&times;", "x"), "", "## Summary", "",
+          "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+    md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
+    for a in archs:
+        b, m = arch_section(a, out)
+        body += b
+        md += m
     page = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>synthset report</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-            ".pair,.frames{display:flex;flex-wrap:wrap;gap:1.5em}figure{margin:0}"
-            "img{image-rendering:pixelated;max-width:100%}.pair img{width:320px}.frames img{width:150px}"
-            "figcaption{font-size:.85em;color:#555}</style></head><body>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+            ".pair,.frames{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}figure{margin:0}"
+            "img{max-width:100%}.pair img{max-width:420px}.frames img{width:150px}"
+            "figcaption{font-size:.85em;color:#555;max-width:420px}.advice{background:#f4f7fb;padding:.6em}"
+            "table.summary{border-collapse:collapse;font-size:.9em}table.summary td,table.summary th"
+            "{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:right}</style></head><body>"
             + "\n".join(body) + "</body></html>\n")
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)

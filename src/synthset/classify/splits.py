@@ -23,14 +23,15 @@ def fake_subset(fake: ImageSet, per_class: int | None, seed: int) -> ImageSet:
 
 
 def mixed_set(real: ImageSet, fake: ImageSet, real_fraction: float, seed: int) -> ImageSet:
-    """Per class, as many images as the real train split has, `real_fraction` of them real and
-    the rest generated: accuracy then moves with the share of real data, not the set size."""
+    """Per class, as many images as the smaller of the real and generated sets has,
+    `real_fraction` of them real and the rest generated: every mixed set has the same size,
+    so accuracy moves with the share of real data, not with the amount (seed 003)."""
     if real.class_names != fake.class_names:
         raise ValueError("real and generated sets have different classes")
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for c in range(real.num_classes):
-        n = int((real.labels == c).sum())
+        n = int(min((real.labels == c).sum(), (fake.labels == c).sum()))
         n_real = int(round(real_fraction * n))
         images += [real.images[_take(real, c, n_real, rng)], fake.images[_take(fake, c, n - n_real, rng)]]
         labels.append(np.full(n, c))

@@ -16,9 +16,12 @@ def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: floa
         device: torch.device, desc: str = "classifier") -> torch.nn.Module:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = build_classifier(model_name, train.image_shape, train.num_classes).to(device)
+    # channels-last: faster convolutions on CPU (oneDNN) and GPU alike
+    model = build_classifier(model_name, train.image_shape, train.num_classes).to(device,
+                                                                                   memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    x, y = to_tensor(train.images).to(device), torch.from_numpy(train.labels).to(device)
+    x = to_tensor(train.images).to(device).contiguous(memory_format=torch.channels_last)
+    y = torch.from_numpy(train.labels).to(device)
     model.train()
     for _ in tqdm(range(epochs), desc=desc, unit="epoch", leave=False):
         perm = torch.randperm(len(y), generator=gen).to(device)

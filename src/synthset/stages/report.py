@@ -1,16 +1,18 @@
 """Stage report: results/report/index.html from the outputs of every other stage."""
 from pathlib import Path
 
-from ..io import ImageSet
+from ..io import ImageSet, read_json
 from ..report import ArchResult, build_report
 from . import _cli
 
 
 def main(ns, params):
     results = Path(ns.results)
-    archs = [ArchResult(a, results / "samples" / a, results / "live" / "train_gan" / a, results / "figures" / a)
-             for a in params.gan.archs]
-    page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class)
+    archs = [ArchResult(a, results) for a in params.gan.archs]
+    baseline_path = results / "metrics" / "baseline.json"
+    baseline = read_json(baseline_path) if baseline_path.exists() else None
+    page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
+                        results / "classifier" / "real" / "confusion.png")
     print(f"report: {page}")
 
 

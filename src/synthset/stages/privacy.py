@@ -1,0 +1,44 @@
+"""Stage privacy@arch: nearest-neighbour memorisation check in pixel and feature space."""
+from pathlib import Path
+
+from ..device import resolve_device
+from ..io import ImageSet, write_json
+from ..metrics.features import feature_extractor
+from ..metrics.memorisation import dcr_histogram_png, knn_panel_png, memorisation, pixel_vectors
+from . import _cli
+
+
+def main(ns, params):
+    q = params.evaluate.copy_quantile
+    device = resolve_device(params.device)
+    train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    extract = feature_extractor("domain", ns.classifier, None, device)
+    spaces = {"pixels": pixel_vectors, "features": extract}
+    summaries = {}
+    for space, vectors in spaces.items():
+        result = memorisation(vectors(train.images), train.labels, vectors(test.images), test.labels,
+                              vectors(fake.images), fake.labels, train.class_names, q)
+        summaries[space] = result.summary
+        dcr_histogram_png(result.fake_dcr, result.test_dcr, result.threshold, out / f"dcr_{space}.png",
+                          f"{ns.arch}: distance to closest training image ({space})")
+        knn_panel_png(fake, train, result, out / f"knn_{space}.png")
+    write_json(ns.metrics, {"copy_share": summaries["pixels"]["copy_share"],
+                            "copy_share_features": summaries["features"]["copy_share"],
+                            "test_share": summaries["pixels"]["test_share"],
+                            "quantile_label": f"{1 - q:.0%}", **summaries})
+    print(f"{ns.arch}: {summaries['pixels']['copy_share']:.1%} of generated images are copies (pixels), "
+          f"{summaries['features']['copy_share']:.1%} (features)")
+
+
+if __name__ == "__main__":
+    p = _cli.parser(__doc__)
+    p.add_argument("--arch", required=True)
+    p.add_argument("--samples", required=True)
+    p.add_argument("--train", required=True)
+    p.add_argument("--test", required=True)
+    p.add_argument("--classifier", required=True, help="train_classifier's folder (feature space)")
+    p.add_argument("--out", required=True, help="folder for kNN panels and DCR histograms")
+    p.add_argument("--metrics", required=True)
+    _cli.run(main, p)
