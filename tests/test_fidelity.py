@@ -109,11 +109,14 @@ def test_kid_matches_definition_clips_and_repeats(digits):
 def test_inception_score_extremes():
     c = 10
     confident_uniform = np.tile(np.eye(c), (20, 1))  # every split sees every class once per 10 rows
-    mean, std = inception_score(confident_uniform, splits=10)
+    mean, std = inception_score(confident_uniform, splits=10, seed=None)
     assert mean == pytest.approx(c, rel=1e-6) and std == pytest.approx(0, abs=1e-6)
+    by_class = np.repeat(np.eye(c), 100, axis=0)  # generated sets come ordered by class
+    assert inception_score(by_class, splits=10, seed=None)[0] == pytest.approx(1.0)
+    assert inception_score(by_class, splits=10)[0] > 0.9 * c  # shuffled before splitting
     same = np.tile(np.random.default_rng(0).dirichlet(np.ones(c)), (50, 1))
     assert inception_score(same)[0] == pytest.approx(1.0, abs=1e-9)
-    assert inception_score(confident_uniform[:3], splits=10)[0] == pytest.approx(1.0)  # 3 splits of one image
+    assert inception_score(confident_uniform[:3], splits=10, seed=None)[0] == pytest.approx(1.0)  # 3 splits of one
 
 
 def test_fidelity_table_has_floor_and_plain_floats(digits):

@@ -142,10 +142,14 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, batch: int | None = Non
 # --------------------------------------------------------------------------- IS
 
 
-def inception_score(probs: np.ndarray, splits: int = 10) -> tuple[float, float]:
+def inception_score(probs: np.ndarray, splits: int = 10, seed: int | None = 0) -> tuple[float, float]:
     """exp(E_x KL(p(y|x) || p(y))) from (N, C) softmax outputs; mean and std over splits
-    (consecutive chunks, as in Salimans et al.'s code; splits clipped to N)."""
+    (chunks, as in Salimans et al.'s code; splits clipped to N). The rows are shuffled
+    first (seeded; seed=None keeps the order): generated sets come ordered by class, and
+    a chunk holding one class would score ~1 however good the images are."""
     probs = np.asarray(probs, np.float64)
+    if seed is not None:
+        probs = probs[np.random.default_rng(seed).permutation(len(probs))]
     splits = max(1, min(int(splits), len(probs)))
     scores = []
     for part in np.array_split(probs, splits):
