@@ -8,6 +8,7 @@
 configfile: "params.yaml"
 
 ARCHS = config["gan"]["archs"]
+PCA_MODES = config["pca"]["modes"]
 
 
 rule all:
@@ -221,6 +222,38 @@ rule privacy:
         " --metrics results/metrics/privacy/{wildcards.arch}.json 2> {log}"
 
 
+rule pca:
+    input:
+        "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/test.npz",
+        "results/classifier/real",
+        "results/metrics/baseline.json",
+    output:
+        directory("results/evaluation/pca/{mode}"),
+        "results/metrics/pca/{mode}.json",
+        "results/plots/pca/{mode}.csv",
+    params:
+        pca=config["pca"],
+        per_class=config["sample"]["per_class"],
+        classify=config["classify"],
+        evaluate=config["evaluate"],
+        grid=config["report"]["grid_per_class"],
+        device=config["device"],
+        threads=config["threads"],
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/pca/{mode}.log",
+    conda:
+        "envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.pca --mode {wildcards.mode} --train data/prepared/preprocess/train.npz"
+        " --test data/prepared/preprocess/test.npz --classifier results/classifier/real"
+        " --baseline results/metrics/baseline.json --out results/evaluation/pca/{wildcards.mode}"
+        " --metrics results/metrics/pca/{wildcards.mode}.json --curve results/plots/pca/{wildcards.mode}.csv 2> {log}"
+
+
 rule release:
     input:
         "results/models/{arch}",
@@ -251,10 +284,14 @@ rule report:
         "results/metrics/baseline.json",
         expand("results/metrics/{kind}/{arch}.json", kind=("ssim", "fidelity", "tstr", "privacy"), arch=ARCHS),
         expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "privacy"), arch=ARCHS),
+        expand("results/evaluation/pca/{mode}", mode=PCA_MODES),
+        expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
+        expand("results/plots/pca/{mode}.csv", mode=PCA_MODES),
     output:
         directory("results/report"),
     params:
         archs=ARCHS,
+        pca_modes=PCA_MODES,
         report=config["report"],
     log:
         "logs/report.log",

@@ -27,6 +27,7 @@ TINY_PARAMS = {
     "sample": {"per_class": 6},
     "classify": {"model": "softmax", "epochs": 2},
     "evaluate": {"kid_subsets": 5, "ssim_k": 3},
+    "pca": {"n_components": [1, 4, 64]},  # 64 is capped at the 17 a class of 18 train images allows
     "report": {"grid_per_class": 4},
 }
 

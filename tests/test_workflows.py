@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dvc.repo import Repo
 
+from browser import check_page
 from conftest import ROOT, run
 
 REDIRECT = re.compile(r"\s+2>\s*\S+$")  # Snakemake sends each rule's stderr to its log file
@@ -25,7 +26,7 @@ def snakemake_jobs(root: Path) -> dict[str, tuple[str, set[str]]]:
     jobs = {}
     for block in re.split(r"^(?=rule \w+:$)", text, flags=re.M)[1:]:
         name = block.split(":", 1)[0].removeprefix("rule ")
-        wildcards = re.search(r"^\s+wildcards: arch=(\S+)$", block, re.M)
+        wildcards = re.search(r"^\s+wildcards: \w+=(\S+)$", block, re.M)
         if wildcards:
             name = f"{name}@{wildcards.group(1)}"
         outputs = re.search(r"^\s+output: (.+)$", block, re.M)
@@ -57,11 +58,29 @@ def expect_outputs(root: Path) -> None:
                  "results/release/sngan/generator.safetensors", "results/release/dcgan/MODEL_CARD.md",
                  "results/metrics/baseline.json", "results/metrics/tstr/sngan.json",
                  "results/metrics/fidelity/dcgan.json", "results/metrics/privacy/sngan.json",
-                 "results/metrics/ssim/dcgan.json", "results/evaluation/privacy/dcgan/knn_pixels.png"]:
+                 "results/metrics/ssim/dcgan.json", "results/evaluation/privacy/dcgan/knn_pixels.png",
+                 "results/metrics/pca/sample.json", "results/metrics/pca/reconstruct.json",
+                 "results/plots/pca/sample.csv", "results/evaluation/pca/reconstruct/grid_n0017.png"]:
         assert (root / path).is_file(), path
-    page = (root / "results/report/index.html").read_text()
-    for src in re.findall(r'src="([^"]+)"', page):
-        assert (root / "results/report" / src).is_file(), f"report image {src} missing"
+    curve = (root / "results/plots/pca/sample.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "17"]
+    expect_report(root / "results/report/index.html")
+
+
+def expect_report(index: Path) -> None:
+    """The report as a reader sees it: opened in headless Chromium, every section there,
+    every image loaded, nothing in the console."""
+    page = check_page(index)
+    assert page.errors == []
+    assert page.broken_images == []
+    assert page.headings == ["Summary", "dcgan", "sngan", "PCA baseline"]
+    names = {src for src, _ in page.images}
+    for expected in ("real_grid.png", "dcgan_generated.png", "sngan_curves.png", "pca_curve.png",
+                     "pca_sample_grid_n0001.png", "dcgan_tstr_mixed.png", "sngan_privacy_knn_pixels.png"):
+        assert expected in names, f"{expected} not on the page"
+    text = index.read_text()
+    for row in ("PCA sample (n=", "PCA reconstruct (n=", "Can I release this?"):
+        assert row in text
 
 
 @pytest.mark.slow
@@ -70,7 +89,8 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     expect_outputs(project)
     again = run(["dvc", "repro"], project)
     for stage in ("ingest", "preprocess", "train_gan@dcgan", "train_gan@sngan", "sample@sngan", "release@dcgan",
-                  "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan", "report"):
+                  "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan",
+                  "pca@sample", "pca@reconstruct", "report"):
         assert f"Stage '{stage}' didn't change, skipping" in again.stdout, again.stdout
 
     run(["git", "add", "-A"], project)

@@ -172,6 +172,23 @@ class EvaluateParams(Strict):
         return sorted(v)
 
 
+class PCAParams(Strict):
+    """Seed 003's generative baseline: per-class PCA with n components."""
+
+    modes: list[Literal["sample", "reconstruct"]] = Field(
+        default_factory=lambda: ["sample", "reconstruct"],
+        description="sample: new images from a Gaussian in PCA space; reconstruct: train images projected back")
+    n_components: list[int] = Field(default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128], min_length=1)
+    seed: int = 2
+
+    @field_validator("n_components")
+    @classmethod
+    def _ascending(cls, v: list[int]) -> list[int]:
+        if any(n < 1 for n in v) or len(set(v)) != len(v):
+            raise ValueError(f"component counts must be distinct and at least 1, got {v}")
+        return sorted(v)
+
+
 class ReportParams(Strict):
     grid_per_class: int = Field(8, ge=1, le=64)
 
@@ -185,6 +202,7 @@ class Params(Strict):
     sample: SampleParams = SampleParams()
     classify: ClassifyParams = ClassifyParams()
     evaluate: EvaluateParams = EvaluateParams()
+    pca: PCAParams = PCAParams()
     report: ReportParams = ReportParams()
 
     def arch(self, name: str) -> BaseModel:

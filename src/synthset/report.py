@@ -6,6 +6,7 @@ Images are copied beside index.html so the folder opens offline and can be hande
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .baselines.figures import pca_curve_png  # noqa: E402
 from .io import ImageSet, atomic_path, read_json  # noqa: E402
 from .sampling import grid_png  # noqa: E402
 
@@ -52,6 +54,43 @@ class ArchResult:
     def evaluation(self, kind: str, name: str) -> Path:
         return self.results / "evaluation" / kind / self.name / name
 
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass
+class PCAResult:
+    """One PCA mode's outputs: its best n is a summary-table row, every n is on the curve."""
+
+    mode: str
+    results: Path
+
+    @property
+    def name(self) -> str:
+        return f"pca_{self.mode}"
+
+    def _best(self) -> dict:
+        path = self.results / "metrics" / "pca" / f"{self.mode}.json"
+        return read_json(path) if path.exists() else {}
+
+    def metrics(self, kind: str) -> dict:
+        """The best n's numbers under the keys the GAN stages use."""
+        best = self._best()
+        return {**best, "mean": best.get("mean_ssim"), "train_seconds": best.get("fit_seconds")}
+
+    @property
+    def label(self) -> str:
+        best_n = self._best().get("best_n")
+        return f"PCA {self.mode} (n={best_n})" if best_n else f"PCA {self.mode}"
+
+    def curve(self) -> pd.DataFrame | None:
+        path = self.results / "plots" / "pca" / f"{self.mode}.csv"
+        return pd.read_csv(path) if path.exists() else None
+
+    def grids(self) -> list[Path]:
+        return sorted((self.results / "evaluation" / "pca" / self.mode).glob("grid_n*.png"))
+
 
 def fmt(value, kind: str) -> str:
     if not isinstance(value, (int, float)):
@@ -59,11 +98,11 @@ def fmt(value, kind: str) -> str:
     return {"pct": f"{value:.1%}", "num": f"{value:.3f}", "sci": f"{value:.2e}", "int": f"{value:.0f}"}[kind]
 
 
-def summary_table(archs: list[ArchResult]) -> pd.DataFrame:
+def summary_table(rows_from: list[ArchResult | PCAResult]) -> pd.DataFrame:
     rows = []
-    for a in archs:
+    for a in rows_from:
         found = {kind: a.metrics(kind) for kind in {c[1] for c in COLUMNS}}
-        rows.append({"Architecture": a.name, **{h: fmt(found[k].get(key), f) for h, k, key, f in COLUMNS}})
+        rows.append({"Generator": a.label, **{h: fmt(found[k].get(key), f) for h, k, key, f in COLUMNS}})
     return pd.DataFrame(rows)
 
 
@@ -178,14 +217,57 @@ def arch_section(a: ArchResult, out: Path) -> tuple[list[str], list[str]]:
     return body, md
 
 
+PCA_COLUMNS = [("n", "n", "int"), ("Variance held", "explained_variance", "pct"),
+               ("Acc (fake)", "acc_fake", "pct"), ("GAN-test", "gan_test_accuracy", "pct"),
+               ("FID", "fid", "num"), ("Precision", "precision", "num"), ("Recall", "recall", "num"),
+               ("Mean SSIM", "mean_ssim", "num"), ("Copies", "copy_share", "pct")]
+
+
+def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None) -> tuple[list[str], list[str]]:
+    """Seed 003's curve (accuracy against n) for every mode, each n's numbers and images."""
+    curves = {p.mode: p.curve() for p in pcas}
+    curves = {mode: df for mode, df in curves.items() if df is not None}
+    if not curves:
+        return [], []
+    pca_curve_png(curves, acc_real, out / "pca_curve.png")
+    intro = ("One PCA per class, fitted on the real train images, with n components. <i>sample</i> draws new "
+             "images from the Gaussian the PCA fitted; <i>reconstruct</i> projects real train images onto n "
+             "components and back (seed 003), so its images are blurred copies of private ones. The summary "
+             "row shows the n whose images trained the best classifier (chosen on the test split, which "
+             "flatters the baseline: a GAN that beats it beats it fairly).")
+    body = ['<section id="pca"><h2>PCA baseline</h2>', f"<p>{intro}</p>",
+            _figure("pca_curve.png", "accuracy on real test images against the number of PCA components, "
+                    "and the share of generated images that are copies of training images")]
+    md = ["## PCA baseline", "", re.sub(r"</?i>", "*", intro), "", "![PCA curve](pca_curve.png)", ""]
+    for p in pcas:
+        df = curves.get(p.mode)
+        if df is None:
+            continue
+        table = pd.DataFrame({h: [fmt(v, f) for v in df[key]] for h, key, f in PCA_COLUMNS})
+        frames = []
+        for grid in p.grids():
+            n = int(grid.stem.removeprefix("grid_n"))
+            frames.append((f"{p.name}_{grid.name}", f"n = {n}"))
+            shutil.copyfile(grid, out / frames[-1][0])
+        body += [f"<h3>{html.escape(p.mode)}</h3>", table.to_html(index=False, classes="summary", border=0),
+                 '<div class="frames">' + "".join(f"<figure>{_img(src, cap)}<figcaption>{html.escape(cap)}"
+                                                  "</figcaption></figure>" for src, cap in frames) + "</div>"]
+        md += [f"### {p.mode}", "", "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+        md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
+        md += [f"![{cap}]({src})" for src, cap in frames] + [""]
+    body.append("</section>")
+    return body, md
+
+
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
-                 baseline: dict | None = None, baseline_confusion: Path | None = None) -> Path:
+                 baseline: dict | None = None, baseline_confusion: Path | None = None,
+                 pcas: list[PCAResult] = ()) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grid_png(real, out / "real_grid.png", per_class)
     names = ", ".join(html.escape(c) for c in real.class_names)
     h, w, c = real.image_shape
-    table = summary_table(archs)
+    table = summary_table([*archs, *pcas])
     intro = (f"Real train split: {len(real)} images, {real.num_classes} classes ({names}), {h}&times;{w} px, "
              f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
              "measured on the held-out real test split that no generator saw.")
@@ -204,6 +286,9 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
         b, m = arch_section(a, out)
         body += b
         md += m
+    b, m = pca_section(list(pcas), out, baseline.get("accuracy") if baseline else None)
+    body += b
+    md += m
     page = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>synthset report</title>"
             "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
             ".pair,.frames{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}figure{margin:0}"

@@ -1,12 +1,22 @@
-"""Loading the real-data classifier that train_classifier saved."""
+"""Saving and loading the real-data classifier (train_classifier's output folder)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from ..io import read_json
+from ..io import ImageSet, atomic_path, read_json, write_json
 from .models import build_classifier
+
+
+def save_classifier(model: torch.nn.Module, model_name: str, trained_on: ImageSet, folder: str | Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / "model.pt") as tmp:
+        torch.save(model.state_dict(), tmp)
+    write_json(folder / "spec.json", {"model": model_name, "image_shape": list(trained_on.image_shape),
+                                      "class_names": trained_on.class_names})
+    return folder
 
 
 def load_classifier(folder: str | Path, device: torch.device) -> torch.nn.Module:

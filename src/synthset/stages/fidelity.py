@@ -1,21 +1,17 @@
 """Stage fidelity@arch: FID, KID, precision/recall/density/coverage, GAN-test and IS.
 
 Real train vs generated, with real test vs real train as the floor in the same table.
-GAN-test (seed 003's "inception score"): the classifier trained on real images labels
-the generated ones; its agreement with the intended labels, and the Inception Score of
-its softmax outputs.
+GAN-test and IS: see metrics.gan_test.
 """
 from pathlib import Path
 
-import numpy as np
-
 from ..classify.figures import confusion_png
 from ..classify.load import load_classifier
-from ..classify.train import predict_proba
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, write_json
 from ..metrics.features import feature_extractor
-from ..metrics.fidelity import fidelity_table, inception_score
+from ..metrics.fidelity import fidelity_table
+from ..metrics.gan_test import gan_test
 from . import _cli
 
 
@@ -28,22 +24,14 @@ def main(ns, params):
     table = fidelity_table(extract(train.images), extract(fake.images), extract(test.images),
                            e.kid_subsets, e.kid_subset_size, e.prdc_k, e.seed)
 
-    classifier = load_classifier(ns.classifier, device)
-    probs = predict_proba(classifier, fake.images, device)
-    pred = probs.argmax(1)
-    is_mean, is_std = inception_score(probs, seed=e.seed)
-    is_real, _ = inception_score(predict_proba(classifier, test.images, device), seed=e.seed)
-    cm = np.zeros((fake.num_classes, fake.num_classes), dtype=int)
-    np.add.at(cm, (fake.labels, pred), 1)
+    scores = gan_test(load_classifier(ns.classifier, device), fake, test, device, e.seed)
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
-    gan_test = float((pred == fake.labels).mean())
-    confusion_png(cm, fake.class_names, out / "confusion_gan_test.png",
-                  f"{ns.arch}: real classifier on generated images, {gan_test:.1%}")
-    write_json(ns.metrics, {"features": e.features, **table, "gan_test_accuracy": gan_test,
-                            "inception_score": is_mean, "inception_score_std": is_std,
-                            "inception_score_real_test": is_real})
-    print(f"{ns.arch}: FID {table['fid']:.2f} (floor {table['fid_floor']:.2f}), GAN-test {gan_test:.1%}")
+    confusion_png(scores.pop("confusion"), fake.class_names, out / "confusion_gan_test.png",
+                  f"{ns.arch}: real classifier on generated images, {scores['gan_test_accuracy']:.1%}")
+    write_json(ns.metrics, {"features": e.features, **table, **scores})
+    print(f"{ns.arch}: FID {table['fid']:.2f} (floor {table['fid_floor']:.2f}), "
+          f"GAN-test {scores['gan_test_accuracy']:.1%}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from ..io import ImageSet, read_json
-from ..report import ArchResult, build_report
+from ..report import ArchResult, PCAResult, build_report
 from . import _cli
 
 
@@ -12,7 +12,8 @@ def main(ns, params):
     baseline_path = results / "metrics" / "baseline.json"
     baseline = read_json(baseline_path) if baseline_path.exists() else None
     page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
-                        results / "classifier" / "real" / "confusion.png")
+                        results / "classifier" / "real" / "confusion.png",
+                        [PCAResult(m, results) for m in params.pca.modes])
     print(f"report: {page}")
 
 

@@ -4,14 +4,12 @@ Its test accuracy is the bar every synthetic set is measured against; the same m
 labels generated images (GAN-test, Inception-style score) and gives the domain features
 for FID/KID/precision/recall and the kNN memorisation check.
 """
-from pathlib import Path
-
-import torch
 
 from ..classify import evaluate, fit
 from ..classify.figures import confusion_png
+from ..classify.load import save_classifier
 from ..device import resolve_device, seed_everything
-from ..io import ImageSet, atomic_path, write_json
+from ..io import ImageSet, write_json
 from . import _cli
 
 
@@ -22,12 +20,7 @@ def main(ns, params):
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
     model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="classifier on real")
     result = evaluate(model, test, device)
-    out = Path(ns.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "model.pt") as tmp:
-        torch.save(model.state_dict(), tmp)
-    write_json(out / "spec.json", {"model": c.model, "image_shape": list(train.image_shape),
-                                   "class_names": train.class_names})
+    out = save_classifier(model, c.model, train, ns.out)
     confusion_png(result["confusion"], test.class_names, out / "confusion.png",
                   f"{c.model} trained on real: {result['accuracy']:.1%}")
     write_json(ns.metrics, {"model": c.model, "train_images": len(train), "test_images": len(test), **result})

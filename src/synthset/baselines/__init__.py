@@ -1,0 +1,1 @@
+"""Non-GAN generators that every GAN is compared with."""

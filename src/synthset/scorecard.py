@@ -1,0 +1,70 @@
+"""The summary-table numbers for one generated set, in one call.
+
+The per-arch stages compute these one metric family per stage, with figures. A baseline
+that is evaluated at many settings (PCA at every n) needs the same numbers many times:
+here the real references (features, pixels, the real classifier) are prepared once and
+every number is computed by the same library functions the stages use.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .classify import evaluate, fake_subset, fit
+from .classify.load import load_classifier
+from .io import ImageSet
+from .metrics.features import feature_extractor
+from .metrics.fidelity import fid, kid, prdc
+from .metrics.gan_test import gan_test
+from .metrics.memorisation import memorisation, pixel_vectors
+from .metrics.ssim import mean_ssim_to_references
+from .params import Params
+
+
+@dataclass
+class References:
+    """The real data every generated set is compared with, loaded and featurised once."""
+
+    train: ImageSet
+    test: ImageSet
+    classifier: torch.nn.Module
+    extract: Callable[[np.ndarray], np.ndarray]
+    train_features: np.ndarray
+    test_features: np.ndarray
+    train_pixels: np.ndarray
+    test_pixels: np.ndarray
+
+    @classmethod
+    def load(cls, train: ImageSet, test: ImageSet, classifier_dir: str, params: Params,
+             device: torch.device) -> "References":
+        e = params.evaluate
+        extract = feature_extractor(e.features, classifier_dir, e.inception_path, device)
+        return cls(train, test, load_classifier(classifier_dir, device), extract,
+                   extract(train.images), extract(test.images), pixel_vectors(train), pixel_vectors(test))
+
+
+def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.device,
+              desc: str = "classifier") -> dict:
+    """Train-on-synthetic accuracy, GAN-test and IS, FID/KID/PRDC, mean SSIM and copy share."""
+    c, e = params.classify, params.evaluate
+    started = time.perf_counter()
+    model = fit(fake_subset(fake, e.fake_per_class, e.seed), c.model, c.epochs, c.batch_size, c.lr, c.seed,
+                device, desc=desc)
+    utility = evaluate(model, refs.test, device)
+    recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed)
+    fake_features = refs.extract(fake.images)
+    realism = {"fid": fid(refs.train_features, fake_features),
+               **kid(refs.train_features, fake_features, e.kid_subsets, e.kid_subset_size, e.seed),
+               **prdc(refs.train_features, fake_features, e.prdc_k)}
+    copies = memorisation(refs.train_pixels, refs.train.labels, refs.test_pixels, refs.test.labels,
+                          pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile).summary
+    ssim = mean_ssim_to_references(fake, refs.train, e.ssim_k, e.seed)
+    return {"acc_fake": utility["accuracy"], "gan_test_accuracy": recognised["gan_test_accuracy"],
+            "inception_score": recognised["inception_score"],
+            **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
+            "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],
+            "evaluate_seconds": time.perf_counter() - started}

@@ -1,0 +1,67 @@
+"""Stage pca@mode: seed 003's PCA baseline, evaluated like a GAN at every n.
+
+For each n in pca.n_components: per-class PCA images (pca.modes: sample or reconstruct),
+then the summary-table numbers (see synthset.scorecard). Writes every n's numbers
+(--curve, a DVC plot), curve.png and a grid per n, and the best n's numbers (by accuracy
+of a classifier trained on the images) as the metrics: the report's summary-table row.
+"""
+import time
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..baselines.figures import pca_curve_png
+from ..baselines.pca import pca_images
+from ..device import resolve_device, seed_everything
+from ..io import ImageSet, atomic_path, read_json, write_json
+from ..sampling import grid_png
+from ..scorecard import References, scorecard
+from . import _cli
+
+
+def main(ns, params):
+    p = params.pca
+    seed_everything(params.evaluate.seed, params.threads)
+    device = resolve_device(params.device)
+    refs = References.load(ImageSet.load(ns.train), ImageSet.load(ns.test), ns.classifier, params, device)
+    acc_real = read_json(ns.baseline)["accuracy"]
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in tqdm(p.n_components, desc=f"pca {ns.mode}", unit="n"):
+        started = time.perf_counter()
+        made = pca_images(refs.train, n, ns.mode, params.sample.per_class, p.seed)
+        fit_seconds = time.perf_counter() - started
+        if rows and made.components == rows[-1]["n"]:
+            print(f"pca {ns.mode}: n={n} capped at {made.components} (the smallest class's train images - 1)")
+            continue
+        grid_png(made.images, out / f"grid_n{made.components:04d}.png", params.report.grid_per_class)
+        scores = scorecard(made.images, refs, params, device, desc=f"classifier n={made.components}")
+        rows.append({"n": made.components, "explained_variance": made.explained_variance,
+                     "fit_seconds": fit_seconds, **scores})
+        print(f"pca {ns.mode} n={made.components}: trained on its images {scores['acc_fake']:.1%}, "
+              f"GAN-test {scores['gan_test_accuracy']:.1%}, copies {scores['copy_share']:.1%}")
+    curve = pd.DataFrame(rows)
+    Path(ns.curve).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(ns.curve) as tmp:
+        curve.to_csv(tmp, index=False)
+    pca_curve_png({ns.mode: curve}, acc_real, out / "curve.png")
+    best = curve.loc[curve["acc_fake"].idxmax()].to_dict()
+    write_json(ns.metrics, {"mode": ns.mode, "best_n": int(best["n"]), "acc_real": acc_real,
+                            **{k: v for k, v in best.items() if k != "n"}})
+    print(f"pca {ns.mode}: best n={int(best['n'])}, trained on its images {best['acc_fake']:.1%} "
+          f"vs real {acc_real:.1%}")
+
+
+if __name__ == "__main__":
+    p = _cli.parser(__doc__)
+    p.add_argument("--mode", required=True, choices=["sample", "reconstruct"])
+    p.add_argument("--train", required=True, help="real train split: what each class's PCA is fitted on")
+    p.add_argument("--test", required=True, help="real test split: every accuracy is measured here")
+    p.add_argument("--classifier", required=True, help="train_classifier's folder (GAN-test, features)")
+    p.add_argument("--baseline", required=True, help="train_classifier's metrics JSON")
+    p.add_argument("--out", required=True, help="folder for curve.png and a grid per n")
+    p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
+    p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")
+    _cli.run(main, p)
