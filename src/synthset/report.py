@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .baselines.figures import pca_curve_png  # noqa: E402
+from .classify.figures import mixed_curve_png  # noqa: E402
 from .io import ImageSet, atomic_path, read_json  # noqa: E402
 from .sampling import grid_png  # noqa: E402
 
@@ -273,15 +274,24 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
              "measured on the held-out real test split that no generator saw.")
     body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", "<h2>Summary</h2>",
             table.to_html(index=False, classes="summary", border=0, escape=True)]
-    if baseline:
-        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on the real train split, "
-                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
-    if baseline_confusion and baseline_confusion.exists():
-        shutil.copyfile(baseline_confusion, out / "baseline_confusion.png")
-        body.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
     md = ["# synthset report", "", intro.replace("&times;", "x"), "", "## Summary", "",
           "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
+    if baseline:
+        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on the real train split, "
+                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
+    overview = []
+    mixed = {a.name: pd.read_csv(a.evaluation("tstr", "mixed.csv")) for a in archs
+             if a.evaluation("tstr", "mixed.csv").exists()}
+    if mixed:
+        mixed_curve_png(mixed, out / "mixed_curves.png", "accuracy against the real share of the training set")
+        overview.append(_figure("mixed_curves.png", "mixed-data curve: classifiers trained on real and generated "
+                                "images at equal size; 0 % = generated only, 100 % = the real baseline"))
+        md += ["![mixed-data curve](mixed_curves.png)", ""]
+    if baseline_confusion and baseline_confusion.exists():
+        shutil.copyfile(baseline_confusion, out / "baseline_confusion.png")
+        overview.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
+    body.append('<div class="pair">' + "".join(overview) + "</div>")
     for a in archs:
         b, m = arch_section(a, out)
         body += b

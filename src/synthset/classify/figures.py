@@ -36,10 +36,14 @@ def confusion_png(confusion, class_names: list[str], path: str | Path, title: st
     return _save(fig, path)
 
 
-def mixed_curve_png(curve: pd.DataFrame, path: str | Path, title: str) -> Path:
-    """Accuracy on real test images against the real share of the training set (0 = all fake)."""
+def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: str) -> Path:
+    """Accuracy on real test images against the real share of the training set (0 = all fake),
+    one line per generator."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(curve["real_fraction"] * 100, curve["accuracy"] * 100, "o-")
+    for label, curve in curves.items():
+        ax.plot(curve["real_fraction"] * 100, curve["accuracy"] * 100, "o-", label=label)
     ax.set(xlabel="real share of the training set (%)", ylabel="accuracy on real test (%)", title=title)
+    if len(curves) > 1:
+        ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, path)

@@ -40,7 +40,7 @@ def main(ns, params):
     curve = pd.DataFrame(rows)
     with atomic_path(out / "mixed.csv") as tmp:
         curve.to_csv(tmp, index=False)
-    mixed_curve_png(curve, out / "mixed.png", f"{ns.arch}: real share vs accuracy")
+    mixed_curve_png({ns.arch: curve}, out / "mixed.png", f"{ns.arch}: real share vs accuracy")
 
     metrics = {"acc_fake": fake_result["accuracy"], "acc_real": baseline,
                "gap_to_real": baseline - fake_result["accuracy"],

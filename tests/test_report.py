@@ -1,0 +1,62 @@
+"""The report's summary rows and PCA section are read from the stage outputs, nothing else."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthset.io import ImageSet, write_json
+from synthset.report import ArchResult, PCAResult, build_report, summary_table
+from synthset.sampling import grid_png
+
+
+def pca_outputs(results, mode: str, accs: list[float]) -> None:
+    curve = pd.DataFrame({"n": [1, 4, 16][:len(accs)], "explained_variance": [0.2, 0.5, 0.8][:len(accs)],
+                          "fit_seconds": 0.5, "acc_fake": accs, "gan_test_accuracy": 0.99, "inception_score": 9.0,
+                          "fid": 100.0, "kid": 0.1, "precision": 0.9, "recall": 0.3, "density": 1.0,
+                          "coverage": 0.5, "mean_ssim": 0.25, "copy_share": [0.01, 0.2, 0.9][:len(accs)],
+                          "evaluate_seconds": 20.0})
+    (results / "plots" / "pca").mkdir(parents=True, exist_ok=True)
+    curve.to_csv(results / "plots" / "pca" / f"{mode}.csv", index=False)
+    best = curve.loc[curve.acc_fake.idxmax()].to_dict()
+    write_json(results / "metrics" / "pca" / f"{mode}.json",
+               {"mode": mode, "best_n": int(best.pop("n")), "acc_real": 0.97, **best})
+    folder = results / "evaluation" / "pca" / mode
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    images = ImageSet(rng.integers(0, 255, (6, 8, 8, 1), dtype=np.uint8), np.repeat([0, 1], 3), ["a", "b"])
+    for n in curve.n:
+        grid_png(images, folder / f"grid_n{n:04d}.png", 3)
+
+
+def test_pca_rows_quote_the_best_n_from_its_metrics_file(tmp_path):
+    pca_outputs(tmp_path, "sample", [0.8, 0.915, 0.9])
+    row = summary_table([PCAResult("sample", tmp_path)]).iloc[0]
+    assert row["Generator"] == "PCA sample (n=4)"
+    assert (row["Acc (fake)"], row["Acc (real baseline)"], row["Copies"]) == ("91.5%", "97.0%", "20.0%")
+    assert row["Mean SSIM"] == "0.250" and row["Train (s)"] == "0"  # fit_seconds 0.5 rounds to 0
+    assert row["Acc (mixed best)"] == "–"  # PCA has no mixed sets
+
+
+def test_missing_metrics_show_a_dash_not_a_number(tmp_path):
+    row = summary_table([ArchResult("dcgan", tmp_path), PCAResult("reconstruct", tmp_path)])
+    assert set(row.iloc[:, 1:].to_numpy().ravel()) == {"–"}
+    assert list(row["Generator"]) == ["dcgan", "PCA reconstruct"]
+
+
+def test_report_has_the_pca_curve_tables_and_every_grid(tmp_path):
+    results = tmp_path / "results"
+    pca_outputs(results, "sample", [0.8, 0.9, 0.85])
+    pca_outputs(results, "reconstruct", [0.7, 0.95, 0.96])
+    rng = np.random.default_rng(1)
+    real = ImageSet(rng.integers(0, 255, (6, 8, 8, 1), dtype=np.uint8), np.repeat([0, 1], 3), ["a", "b"])
+    page = build_report(real, [], tmp_path / "report", 3, {"model": "lenet", "accuracy": 0.97, "test_images": 10},
+                        pcas=[PCAResult("sample", results), PCAResult("reconstruct", results)])
+    html = page.read_text()
+    assert "<h2>PCA baseline</h2>" in html and (page.parent / "pca_curve.png").stat().st_size > 10_000
+    for mode in ("sample", "reconstruct"):
+        for n in (1, 4, 16):
+            assert f'src="pca_{mode}_grid_n{n:04d}.png"' in html
+            assert (page.parent / f"pca_{mode}_grid_n{n:04d}.png").is_file()
+    assert "PCA reconstruct (n=16)" in html and "96.0%" in html
+    md = (page.parent / "report.md").read_text()
+    assert "## PCA baseline" in md and "| 16 | 80.0% | 96.0% |" in md
