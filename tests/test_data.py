@@ -15,7 +15,7 @@ from PIL import Image
 from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
                            preprocess, resize_center_crop, stratified_split)
 from synthset.io import ImageSet, RaggedImageSet
-from synthset.params import DataParams
+from synthset.params import DataParams, ParamsError, parse_params
 
 VEHICLES = Path(__file__).parents[2] / "shared" / "data" / "vehicles"
 
@@ -198,7 +198,54 @@ def test_ingest_min_per_class_error_names_class(tmp_path):
     assert str(tmp_path / "imgs") in str(e.value) and "\n" not in str(e.value)
 
 
-# ---------- IDX source ----------
+def test_ingest_folder_keeps_only_listed_classes(folder_with_broken, tmp_path):
+    # data.classes: listed in any order, kept in folder order and relabelled 0..k-1; the other
+    # class folder is never read (its broken file is not even reported as skipped)
+    params = DataParams(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3,
+                        classes=["fox", "cat"])
+    summary = ingest(params, "rgb", tmp_path / "out")
+    assert summary["class_names"] == ["cat", "fox"]
+    assert summary["images"] == {"train": 8, "test": 4}
+    assert sorted(r["path"] for r in csv.DictReader(open(tmp_path / "out" / "skipped.csv"))) == [
+        "cat/empty.png", "fox/half.png"]
+    train = RaggedImageSet.load(tmp_path / "out" / "train.npz")
+    assert train.class_names == ["cat", "fox"] and sorted(set(train.labels.tolist())) == [0, 1]
+    assert all(name.startswith(("cat/", "fox/")) for name in train.names)
+    assert all(train.names[i].startswith(("cat/", "fox/")[label]) for i, label in enumerate(train.labels))
+
+
+def test_ingest_unknown_class_is_one_line_naming_the_key(folder_with_broken, tmp_path):
+    params = DataParams(source="folder", path=str(folder_with_broken), classes=["cat", "boat"])
+    with pytest.raises(ValueError) as e:
+        ingest(params, "rgb", tmp_path / "out")
+    message = str(e.value)
+    assert message.startswith("data.classes: 'boat' not in") and "\n" not in message
+    assert str(folder_with_broken) in message and "it has: cat, dog, fox" in message
+    assert not (tmp_path / "out").exists()  # nothing written
+    with pytest.raises(ValueError, match=r"^data.classes: '10' not in digits source \(it has: 0, 1, 2, "):
+        ingest(DataParams(source="digits", classes=["3", "10"]), "gray", tmp_path / "digits")
+
+
+def test_ingest_idx_keeps_listed_classes_in_both_official_splits(tmp_path):
+    _make_idx(tmp_path / "fashion-mnist", gz=True, n_train=40, n_test=30)
+    params = DataParams(source="idx", path=str(tmp_path / "fashion-mnist"), min_per_class=2,
+                        classes=["Sneaker", "Trouser"])
+    summary = ingest(params, "gray", tmp_path / "out")
+    assert summary["class_names"] == ["Trouser", "Sneaker"]  # the source's order: labels 1 and 7
+    assert summary["per_class"] == {"train": {"Trouser": 4, "Sneaker": 4}, "test": {"Trouser": 3, "Sneaker": 3}}
+    test = RaggedImageSet.load(tmp_path / "out" / "test.npz")
+    assert test.labels.tolist() == [0, 1, 0, 1, 0, 1]
+
+
+def test_classes_param_is_validated():
+    assert DataParams(classes=[3, 8]).classes == ["3", "8"]  # `classes: [3, 8]` in YAML names digits
+    assert DataParams().classes is None
+    for classes, words in ((["car", "car"], "each class may be listed once"), ([], "at least 1 item"),
+                           ("car", "valid list")):
+        with pytest.raises(ParamsError) as e:
+            parse_params({"data": {"classes": classes}})
+        assert str(e.value).startswith("params.yaml: data.classes: ") and words in str(e.value)
+        assert "\n" not in str(e.value)
 
 def _write_idx(path: Path, array: np.ndarray, magic: int | None = None) -> None:
     magic = (0x0800 | array.ndim) if magic is None else magic

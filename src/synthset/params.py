@@ -29,7 +29,24 @@ class DataParams(Strict):
     test_fraction: float = Field(0.2, gt=0, lt=1)
     min_per_class: int = Field(10, ge=2)
     max_per_class: int | None = Field(None, ge=2, description="cap per class, for quick runs")
+    classes: list[str] | None = Field(None, min_length=1,
+                                      description="class names to keep (folder: sub-folder names); null = all")
     seed: int = 0
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _names_as_text(cls, v):
+        # `classes: [3, 8]` (digits, or `dvc exp run -S data.classes=[3,8]`) means the classes named "3" and "8"
+        if isinstance(v, list):
+            return [str(c) if isinstance(c, int) and not isinstance(c, bool) else c for c in v]
+        return v
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError(f"each class may be listed once, got {v}")
+        return v
 
     @model_validator(mode="after")
     def _path_needed(self):

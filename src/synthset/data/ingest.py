@@ -46,6 +46,15 @@ def subset(ragged: RaggedImageSet, idx) -> RaggedImageSet:
                                       [ragged.names[i] for i in idx])
 
 
+def select_classes(ragged: RaggedImageSet, classes: list[str]) -> RaggedImageSet:
+    """Only the images of `classes` (names of ragged's classes), relabelled 0..k-1 in that order."""
+    keep = [ragged.class_names.index(c) for c in classes]
+    new_label = np.full(len(ragged.class_names), -1, np.int64)
+    new_label[keep] = np.arange(len(keep))
+    picked = subset(ragged, np.flatnonzero(np.isin(ragged.labels, keep)))
+    return RaggedImageSet(picked.pixels, picked.shapes, new_label[picked.labels], list(classes), picked.names)
+
+
 def class_counts(ragged: RaggedImageSet) -> dict[str, int]:
     counts = np.bincount(ragged.labels, minlength=len(ragged.class_names))
     return {name: int(n) for name, n in zip(ragged.class_names, counts)}
@@ -57,23 +66,29 @@ def _check_min(ragged: RaggedImageSet, minimum: int, where: str) -> None:
             raise ValueError(f"{where}: class {name!r} has {n} images, fewer than data.min_per_class = {minimum}")
 
 
-def _read(params: DataParams, color: str):
-    """The source's images as {"all": set} or {"train", "test"}, plus skipped files."""
+def _read(params: DataParams, color: str, where: str):
+    """The source's images (only data.classes when set) as {"all": set} or {"train", "test"},
+    plus skipped files."""
+    if params.source == "folder":  # filters while reading: unwanted class folders are never decoded
+        ragged, skipped = sources.load_folder(params.path, color, params.classes)
+        return {"all": ragged}, skipped
     if params.source == "mnist5k":
-        return {"all": sources.load_mnist5k()}, []
-    if params.source == "digits":
-        return {"all": sources.load_digits()}, []
-    if params.source == "idx":
-        return sources.load_idx(params.path), []
-    ragged, skipped = sources.load_folder(params.path, color)
-    return {"all": ragged}, skipped
+        sets = {"all": sources.load_mnist5k()}
+    elif params.source == "digits":
+        sets = {"all": sources.load_digits()}
+    else:
+        sets = sources.load_idx(params.path)
+    if params.classes is not None:
+        keep = sources.check_classes(next(iter(sets.values())).class_names, params.classes, where)
+        sets = {k: select_classes(s, keep) for k, s in sets.items()}
+    return sets, []
 
 
 def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
     """Read, check, cap and split the source; write train/test .npz, skipped.csv, summary.json."""
     out_dir = Path(out_dir)
     where = f"{params.source} source" + (f" at {params.path}" if params.path else "")
-    sets, skipped = _read(params, color)
+    sets, skipped = _read(params, color, where)
     # Minimum is checked on what the source has, before any cap for quick runs.
     _check_min(sets["train"] if "train" in sets else sets["all"], params.min_per_class, where)
     if params.max_per_class:

@@ -88,10 +88,26 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def load_folder(path: str | Path, color: str) -> tuple[RaggedImageSet, list[tuple[str, str]]]:
+def check_classes(available: list[str], wanted: list[str] | None, where: str) -> list[str]:
+    """The `wanted` class names (data.classes) in the source's order; all when None.
+
+    A name the source does not have stops with one line listing the ones it has.
+    """
+    if wanted is None:
+        return list(available)
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise ValueError(f"data.classes: {', '.join(map(repr, missing))} not in {where} "
+                         f"(it has: {', '.join(available)})")
+    return [c for c in available if c in wanted]
+
+
+def load_folder(path: str | Path, color: str,
+                classes: list[str] | None = None) -> tuple[RaggedImageSet, list[tuple[str, str]]]:
     """One sub-folder per class; bad files are skipped and reported, never fatal.
 
-    Returns the images and a sorted list of (path relative to the root, reason) skipped.
+    `classes` keeps only those sub-folders (the others are not read). Returns the images
+    and a sorted list of (path relative to the root, reason) skipped.
     """
     root = Path(path)
     if not root.is_dir():
@@ -99,6 +115,8 @@ def load_folder(path: str | Path, color: str) -> tuple[RaggedImageSet, list[tupl
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not class_dirs:
         raise ValueError(f"{root}: no class sub-folders found (expected one sub-folder per class)")
+    keep = check_classes([d.name for d in class_dirs], classes, f"the class sub-folders of {root}")
+    class_dirs = [d for d in class_dirs if d.name in keep]
     files = [(f, c) for c, d in enumerate(class_dirs) for f in sorted(d.rglob("*"))
              if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS and not _is_hidden(f, root)]
     mode = "L" if color == "gray" else "RGB"

@@ -1,0 +1,81 @@
+"""presets/: complete, valid params files for the seeds' setups (README "Reproducing the seeds")."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from synthset.data import ingest, load_idx, resize_center_crop
+from synthset.io import RaggedImageSet
+from synthset.params import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = sorted((ROOT / "presets").glob("*.yaml"))
+VEHICLES = ROOT.parent / "shared" / "data" / "vehicles"  # what racecar*.yaml's data.path points at
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+
+
+def test_the_seed_setups_have_presets():
+    assert {"racecar64", "racecar128", "seed004_fashion_mnist", "seed004_mnist", "seed004_cifar10",
+            "seed004_cifar100", "seed004_intel"} <= {p.stem for p in PRESETS}
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
+def test_preset_is_valid_and_writes_every_key(path):
+    params = load_params(path)
+    # DVC tracks params by key, so a preset copied over params.yaml must hold every one
+    assert yaml.safe_load(path.read_text()) == params.model_dump(), (
+        f"{path.name} misses or adds keys: run `python presets/make_presets.py`")
+
+
+def test_racecar_presets_are_seed_000s_setup():
+    for size in (64, 128):
+        params = load_params(ROOT / "presets" / f"racecar{size}.yaml")
+        assert (params.preprocess.image_size, params.preprocess.color) == (size, "rgb")
+        assert params.data.source == "folder" and len(params.data.classes) == 4
+        assert "sngan" in params.gan.archs and params.gan.sngan.batch_size == 64
+        assert (params.gan.sngan.lr_g, params.gan.sngan.beta1, params.gan.sngan.beta2) == (2e-4, 0.5, 0.999)
+    assert load_params(ROOT / "presets/racecar128.yaml").data == load_params(ROOT / "presets/racecar64.yaml").data
+
+
+@pytest.fixture(scope="module")
+def racecar_ingested(tmp_path_factory):
+    """The racecar presets' data section, ingested for real from the shared vehicles folder."""
+    if not VEHICLES.is_dir():
+        pytest.skip(f"shared vehicles photos not found at {VEHICLES} (a clean clone has no ../shared)")
+    params = load_params(ROOT / "presets/racecar64.yaml")
+    data = params.data.model_copy(update={"path": str(ROOT / params.data.path)})  # stages run in ROOT
+    out = tmp_path_factory.mktemp("racecar")
+    return params, ingest(data, params.preprocess.color, out), out
+
+
+def test_racecar_preset_ingests_four_classes_of_real_photos(racecar_ingested):
+    params, summary, out = racecar_ingested
+    assert summary["class_names"] == sorted(params.data.classes) and summary["skipped"] == 0
+    assert summary["per_class"]["train"] == dict.fromkeys(params.data.classes, 640)
+    assert summary["per_class"]["test"] == dict.fromkeys(params.data.classes, 160)
+    photos = list(RaggedImageSet.load(out / "train.npz"))[:: 640]  # one per class
+    for size in (64, 128):
+        resized = np.stack([resize_center_crop(im, size) for im in photos])
+        assert resized.shape == (4, size, size, 3) and resized.std() > 10
+
+
+def test_racecar_sngan_epochs_are_50k_iterations_at_batch_64(racecar_ingested):
+    _, summary, _ = racecar_ingested
+    for size in (64, 128):
+        sngan = load_params(ROOT / "presets" / f"racecar{size}.yaml").gan.sngan
+        # one iteration per full batch; the loop drops the last short batch of an epoch
+        assert sngan.epochs * (summary["images"]["train"] // sngan.batch_size) == 50_000
+
+
+def test_fashion_mnist_preset_reads_the_installed_set():
+    params = load_params(ROOT / "presets/seed004_fashion_mnist.yaml")
+    assert Path(params.data.path) == FASHION_MNIST
+    if not FASHION_MNIST.is_dir():
+        pytest.skip(f"{FASHION_MNIST} not installed (apt-get install dataset-fashion-mnist)")
+    sets = load_idx(params.data.path)
+    assert (len(sets["train"]), len(sets["test"])) == (60_000, 10_000)
+    assert sets["train"].class_names[9] == "Ankle boot"
+    assert params.sample.per_class == 6_000  # as many generated as real train images per class
