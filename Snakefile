@@ -4,8 +4,13 @@
 #   snakemake --cores 2                       # this machine
 #   snakemake --profile profiles/slurm        # a SLURM cluster (GPU rules ask for gpu=1)
 #   snakemake --cores 2 --sdm conda           # in the conda env of envs/synthset.yaml
+#   snakemake --report report.zip             # afterwards: the outputs marked report(...) below,
+#                                             # with captions from report/, in one browsable archive
 
 configfile: "params.yaml"
+
+
+report: "report/workflow.rst"
 
 ARCHS = config["gan"]["archs"]
 PCA_MODES = config["pca"]["modes"]
@@ -22,7 +27,7 @@ rule ingest:
         "data/prepared/ingest/train.npz",
         "data/prepared/ingest/test.npz",
         "data/prepared/ingest/skipped.csv",
-        "data/prepared/ingest/summary.json",
+        report("data/prepared/ingest/summary.json", caption="report/data.rst", category="Data"),
     params:
         data=config["data"],
         color=config["preprocess"]["color"],
@@ -56,8 +61,10 @@ rule train_gan:
         "data/prepared/preprocess/train.npz",
     output:
         directory("results/models/{arch}"),
-        directory("results/figures/{arch}"),
-        "results/live/train_gan/{arch}/metrics.json",
+        report(directory("results/figures/{arch}"), patterns=["{name}.png"], caption="report/training.rst",
+               category="Training", subcategory="{arch}"),
+        report("results/live/train_gan/{arch}/metrics.json", caption="report/training_metrics.rst",
+               category="Training", subcategory="{arch}"),
         directory("results/live/train_gan/{arch}/plots/metrics"),
     params:
         arch=lambda w: config["gan"][w.arch],
@@ -82,7 +89,8 @@ rule sample:
     input:
         "results/models/{arch}",
     output:
-        directory("results/samples/{arch}"),
+        report(directory("results/samples/{arch}"), patterns=["{name}.png"], caption="report/samples.rst",
+               category="Samples", subcategory="{arch}"),
     params:
         sample=config["sample"],
         grid=config["report"]["grid_per_class"],
@@ -103,8 +111,10 @@ rule train_classifier:
         "data/prepared/preprocess/train.npz",
         "data/prepared/preprocess/test.npz",
     output:
-        directory("results/classifier/real"),
-        "results/metrics/baseline.json",
+        report(directory("results/classifier/real"), patterns=["{name}.png"], caption="report/baseline.rst",
+               category="Utility (TSTR)", subcategory="real baseline"),
+        report("results/metrics/baseline.json", caption="report/baseline.rst",
+               category="Utility (TSTR)", subcategory="real baseline"),
     params:
         classify=config["classify"],
         device=config["device"],
@@ -127,8 +137,10 @@ rule ssim:
         "results/samples/{arch}",
         "data/prepared/preprocess/train.npz",
     output:
-        directory("results/evaluation/ssim/{arch}"),
-        "results/metrics/ssim/{arch}.json",
+        report(directory("results/evaluation/ssim/{arch}"), patterns=["{name}.png"],
+               caption="report/ssim.rst", category="Realism (SSIM)", subcategory="{arch}"),
+        report("results/metrics/ssim/{arch}.json",
+               caption="report/ssim.rst", category="Realism (SSIM)", subcategory="{arch}"),
     params:
         k=config["evaluate"]["ssim_k"],
         keep=config["evaluate"]["ssim_keep"],
@@ -150,8 +162,10 @@ rule fidelity:
         "data/prepared/preprocess/test.npz",
         "results/classifier/real",
     output:
-        directory("results/evaluation/fidelity/{arch}"),
-        "results/metrics/fidelity/{arch}.json",
+        report(directory("results/evaluation/fidelity/{arch}"), patterns=["{name}.png"],
+               caption="report/fidelity.rst", category="Realism (FID family)", subcategory="{arch}"),
+        report("results/metrics/fidelity/{arch}.json",
+               caption="report/fidelity.rst", category="Realism (FID family)", subcategory="{arch}"),
     params:
         evaluate={k: config["evaluate"][k] for k in
                   ("features", "inception_path", "kid_subsets", "kid_subset_size", "prdc_k", "seed")},
@@ -177,8 +191,10 @@ rule tstr:
         "data/prepared/preprocess/test.npz",
         "results/metrics/baseline.json",
     output:
-        directory("results/evaluation/tstr/{arch}"),
-        "results/metrics/tstr/{arch}.json",
+        report(directory("results/evaluation/tstr/{arch}"), patterns=["{name}.png"],
+               caption="report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
+        report("results/metrics/tstr/{arch}.json",
+               caption="report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
     params:
         classify=config["classify"],
         evaluate={k: config["evaluate"][k] for k in ("fake_per_class", "mixed_fractions", "seed")},
@@ -206,8 +222,10 @@ rule privacy:
         "data/prepared/preprocess/test.npz",
         "results/classifier/real",
     output:
-        directory("results/evaluation/privacy/{arch}"),
-        "results/metrics/privacy/{arch}.json",
+        report(directory("results/evaluation/privacy/{arch}"), patterns=["{name}.png"],
+               caption="report/privacy.rst", category="Privacy", subcategory="{arch}"),
+        report("results/metrics/privacy/{arch}.json",
+               caption="report/privacy.rst", category="Privacy", subcategory="{arch}"),
     params:
         quantile=config["evaluate"]["copy_quantile"],
         device=config["device"],
@@ -229,9 +247,12 @@ rule pca:
         "results/classifier/real",
         "results/metrics/baseline.json",
     output:
-        directory("results/evaluation/pca/{mode}"),
-        "results/metrics/pca/{mode}.json",
-        "results/plots/pca/{mode}.csv",
+        report(directory("results/evaluation/pca/{mode}"), patterns=["{name}.png"], caption="report/pca.rst",
+               category="PCA baseline", subcategory="{mode}"),
+        report("results/metrics/pca/{mode}.json", caption="report/pca.rst", category="PCA baseline",
+               subcategory="{mode}"),
+        report("results/plots/pca/{mode}.csv", caption="report/pca.rst", category="PCA baseline",
+               subcategory="{mode}"),
     params:
         pca=config["pca"],
         per_class=config["sample"]["per_class"],
@@ -263,7 +284,8 @@ rule release:
         "results/metrics/privacy/{arch}.json",
         "results/metrics/ssim/{arch}.json",
     output:
-        directory("results/release/{arch}"),
+        report(directory("results/release/{arch}"), patterns=["{name}.md"], caption="report/release.rst",
+               category="Release", subcategory="{arch}"),
     log:
         "logs/release/{arch}.log",
     conda:
@@ -288,7 +310,9 @@ rule report:
         expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
         expand("results/plots/pca/{mode}.csv", mode=PCA_MODES),
     output:
-        directory("results/report"),
+        # a folder of HTML and images: `snakemake --report report.zip` (a single .html cannot hold it)
+        report(directory("results/report"), htmlindex="index.html", caption="report/report.rst",
+               category="Report"),
     params:
         archs=ARCHS,
         pca_modes=PCA_MODES,

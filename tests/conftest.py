@@ -51,6 +51,7 @@ def project(tmp_path: Path) -> Path:
     for name in ("dvc.yaml", "Snakefile", ".gitignore"):
         shutil.copy(ROOT / name, dst / name)
     shutil.copytree(ROOT / "envs", dst / "envs")
+    shutil.copytree(ROOT / "report", dst / "report")  # captions of `snakemake --report`
     # every key written out: DVC tracks params by key and needs each one present
     (dst / "params.yaml").write_text(yaml.safe_dump(parse_params(TINY_PARAMS).model_dump(), sort_keys=False))
     run(["git", "init", "-q"], dst)

@@ -1,8 +1,11 @@
 """dvc.yaml and the Snakefile are one DAG: same stages, commands and outputs, both runnable."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,7 +78,7 @@ def expect_report(index: Path) -> None:
     assert page.broken_images == []
     assert page.headings == ["Summary", "dcgan", "sngan", "PCA baseline"]
     names = {src for src, _ in page.images}
-    for expected in ("real_grid.png", "dcgan_generated.png", "sngan_curves.png", "pca_curve.png",
+    for expected in ("real_grid.png", "dcgan_generated.png", "sngan_curves.png", "pca_curve.png", "mixed_curves.png",
                      "pca_sample_grid_n0001.png", "dcgan_tstr_mixed.png", "sngan_privacy_knn_pixels.png"):
         assert expected in names, f"{expected} not on the page"
     text = index.read_text()
@@ -106,9 +109,109 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     assert any("train_seconds" in m["data"] for m in metrics.values())
 
 
+def key_columns(arch: str) -> str:
+    """README's `dvc exp show --keep` pattern: seed 003's F, D, B and the four numbers to compare."""
+    return (rf"Experiment|gan\.{arch}\.(capacity|d_depth|batch_size)$|(.*tstr/{arch}\.json:)?acc_fake$"
+            rf"|(.*fidelity/{arch}\.json:)?fid$|(.*privacy/{arch}\.json:)?copy_share$"
+            rf"|(.*train_gan/{arch}/metrics\.json:)?train_seconds$")
+
+
+@pytest.mark.slow
+def test_dvc_exp_queued_grid_then_table_and_curves(project: Path):
+    """README "Comparing settings with dvc exp": a grid queued with DVC's sweep syntax, run
+    with --run-all, compared as a table of params and key metrics and as overlaid curves."""
+    queued = run(["dvc", "exp", "run", "--queue", "-S", "gan.archs=[dcgan]", "-S", "pca.modes=[sample]",
+                  "-S", "gan.dcgan.capacity=1,2"], project)
+    assert queued.stdout.count("Queued experiment") == 2, queued.stdout
+    run(["dvc", "exp", "run", "--run-all"], project)
+
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    exps = {rev["name"]: rev["data"] for commit in shown for exp in (commit.get("experiments") or [])
+            for rev in exp["revs"]}
+    by_capacity = {data["params"]["params.yaml"]["data"]["gan"]["dcgan"]["capacity"]: name
+                   for name, data in exps.items()}
+    assert sorted(by_capacity) == [1, 2], exps.keys()
+    for name, data in exps.items():
+        assert data["params"]["params.yaml"]["data"]["gan"]["archs"] == ["dcgan"]
+        metrics = {path: m["data"] for path, m in data["metrics"].items()}
+        for path, key in (("results/metrics/tstr/dcgan.json", "acc_fake"),
+                          ("results/metrics/fidelity/dcgan.json", "fid"),
+                          ("results/metrics/privacy/dcgan.json", "copy_share"),
+                          ("results/live/train_gan/dcgan/metrics.json", "train_seconds")):
+            assert isinstance(metrics[path][key], float), (name, path, key)
+
+    table = run(["dvc", "exp", "show", "--drop", ".*", "--keep", key_columns("dcgan"), "--csv"], project).stdout
+    # DVC prefixes a metric with its file only where the name is not unique: compare the names after ':'
+    rows = [{col.rpartition(":")[2]: value for col, value in row.items()} for row in csv.DictReader(io.StringIO(table))]
+    assert sorted(rows[0]) == sorted(["Experiment", "gan.dcgan.capacity", "gan.dcgan.d_depth", "gan.dcgan.batch_size",
+                                      "acc_fake", "fid", "copy_share", "train_seconds"]), table
+    listed = {row["Experiment"]: row for row in rows if row["Experiment"]}
+    assert [listed[by_capacity[c]]["gan.dcgan.capacity"] for c in (1, 2)] == ["1", "2"]
+    assert all(float(listed[name][key]) >= 0 for name in exps for key in ("acc_fake", "fid", "train_seconds"))
+
+    plots = json.loads(run(["dvc", "plots", "diff", *exps, "--targets", "results/live/train_gan/dcgan/plots/metrics",
+                            "--json"], project).stdout)
+    for curve in ("loss_g", "loss_d", "d_acc_real", "d_acc_fake"):
+        [plot] = plots["data"][f"results/live/train_gan/dcgan/plots/metrics/train/{curve}.tsv"]
+        assert sorted(plot["revisions"]) == sorted(exps)
+        assert {point["rev"] for point in plot["content"]["data"]["values"]} == set(exps)
+
+
 @pytest.mark.slow
 def test_snakemake_runs_the_same_pipeline(project: Path):
     run(["snakemake", "--cores", "2"], project)
     expect_outputs(project)
     again = run(["snakemake", "--cores", "2"], project)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # the same run, as Snakemake's own report: the outputs marked report(...), offline
+    run(["snakemake", "--report", "report.zip"], project)
+    expect_snakemake_report(project, project / "report.zip")
+
+
+# Snakemake report category -> outputs (or files in output folders) it must hold
+MARKED = {
+    "Data": ["data/prepared/ingest/summary.json"],
+    "Training": ["results/figures/dcgan/epoch_0000.png", "results/live/train_gan/sngan/metrics.json"],
+    "Samples": ["results/samples/dcgan/grid.png", "results/samples/sngan/grid.png"],
+    "Utility (TSTR)": ["results/metrics/baseline.json", "results/classifier/real/confusion.png",
+                       "results/metrics/tstr/dcgan.json", "results/evaluation/tstr/sngan/mixed.png"],
+    "Realism (SSIM)": ["results/metrics/ssim/sngan.json", "results/evaluation/ssim/dcgan/histogram.png"],
+    "Realism (FID family)": ["results/metrics/fidelity/dcgan.json"],
+    "Privacy": ["results/metrics/privacy/sngan.json", "results/evaluation/privacy/dcgan/knn_pixels.png"],
+    "PCA baseline": ["results/evaluation/pca/sample/curve.png", "results/evaluation/pca/reconstruct/grid_n0017.png",
+                     "results/metrics/pca/reconstruct.json", "results/plots/pca/sample.csv"],
+    "Release": ["results/release/dcgan/MODEL_CARD.md", "results/release/sngan/MODEL_CARD.md"],
+    "Report": ["results/report/index.html"],
+}
+
+
+def report_variable(html: str, name: str):
+    """One of the JSON objects the Snakemake report page is built from (`var results = {...};`)."""
+    found = re.search(rf"^\s*var {name} = ([{{\"].*);\s*$", html, re.M)
+    assert found, f"no `var {name}` in the Snakemake report"
+    return json.loads(found.group(1))
+
+
+def expect_snakemake_report(root: Path, archive: Path) -> None:
+    """Every marked result is in its category with its caption, stored byte for byte; the
+    pipeline's HTML report travels with its images and still opens with none broken."""
+    with zipfile.ZipFile(archive) as zf:
+        html = zf.read("report/report.html").decode()
+        categories = report_variable(html, "categories")
+        results = report_variable(html, "results")
+        assert set(MARKED) <= set(categories), sorted(categories)
+        for category, paths in MARKED.items():
+            listed = {p for sub in categories[category].values() for p in sub}
+            for path in paths:
+                assert path in listed, f"{path} not in report category {category!r}"
+                stored = f"report/{results[path]['data_uri']}"
+                assert zf.read(stored) == (root / path).read_bytes(), path
+        assert "sngan" in results["results/metrics/tstr/sngan.json"]["caption"]  # captions are rendered
+        assert "dcgan, sngan" in report_variable(html, "workflow_desc")
+        zf.extractall(archive.parent / "snakemake_report")
+    index = archive.parent / "snakemake_report" / "report" / results["results/report/index.html"]["data_uri"]
+    beside = {p.name for p in index.parent.iterdir()}
+    assert {p.name for p in (root / "results/report").iterdir() if not p.name.startswith(".")} <= beside
+    page = check_page(index)
+    assert page.broken_images == [] and page.errors == []
+    assert "PCA baseline" in page.headings
