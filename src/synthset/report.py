@@ -9,6 +9,7 @@ import html
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import matplotlib
@@ -71,18 +72,19 @@ class PCAResult:
     def name(self) -> str:
         return f"pca_{self.mode}"
 
+    @cached_property
     def _best(self) -> dict:
         path = self.results / "metrics" / "pca" / f"{self.mode}.json"
         return read_json(path) if path.exists() else {}
 
     def metrics(self, kind: str) -> dict:
         """The best n's numbers under the keys the GAN stages use."""
-        best = self._best()
+        best = self._best
         return {**best, "mean": best.get("mean_ssim"), "train_seconds": best.get("fit_seconds")}
 
     @property
     def label(self) -> str:
-        best_n = self._best().get("best_n")
+        best_n = self._best.get("best_n")
         return f"PCA {self.mode} (n={best_n})" if best_n else f"PCA {self.mode}"
 
     def curve(self) -> pd.DataFrame | None:

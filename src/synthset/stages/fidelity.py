@@ -35,12 +35,4 @@ def main(ns, params):
 
 
 if __name__ == "__main__":
-    p = _cli.parser(__doc__)
-    p.add_argument("--arch", required=True)
-    p.add_argument("--samples", required=True)
-    p.add_argument("--train", required=True)
-    p.add_argument("--test", required=True)
-    p.add_argument("--classifier", required=True, help="train_classifier's folder")
-    p.add_argument("--out", required=True, help="folder for the GAN-test confusion matrix")
-    p.add_argument("--metrics", required=True)
-    _cli.run(main, p)
+    _cli.run(main, _cli.evaluation_parser(__doc__, "folder for the GAN-test confusion matrix"))

@@ -33,12 +33,4 @@ def main(ns, params):
 
 
 if __name__ == "__main__":
-    p = _cli.parser(__doc__)
-    p.add_argument("--arch", required=True)
-    p.add_argument("--samples", required=True)
-    p.add_argument("--train", required=True)
-    p.add_argument("--test", required=True)
-    p.add_argument("--classifier", required=True, help="train_classifier's folder (feature space)")
-    p.add_argument("--out", required=True, help="folder for kNN panels and DCR histograms")
-    p.add_argument("--metrics", required=True)
-    _cli.run(main, p)
+    _cli.run(main, _cli.evaluation_parser(__doc__, "folder for kNN panels and DCR histograms"))
