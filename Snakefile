@@ -25,6 +25,7 @@ rule all:
 rule ingest:
     output:
         "data/prepared/ingest/train.npz",
+        "data/prepared/ingest/val.npz",
         "data/prepared/ingest/test.npz",
         "data/prepared/ingest/skipped.csv",
         report("data/prepared/ingest/summary.json", caption="report/data.rst", category="Data"),
@@ -42,9 +43,11 @@ rule ingest:
 rule preprocess:
     input:
         "data/prepared/ingest/train.npz",
+        "data/prepared/ingest/val.npz",
         "data/prepared/ingest/test.npz",
     output:
         "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/val.npz",
         "data/prepared/preprocess/test.npz",
     params:
         preprocess=config["preprocess"],
@@ -243,6 +246,7 @@ rule privacy:
 rule pca:
     input:
         "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/val.npz",
         "data/prepared/preprocess/test.npz",
         "results/classifier/real",
         "results/metrics/baseline.json",
@@ -270,7 +274,7 @@ rule pca:
         "envs/synthset.yaml"
     shell:
         "python -m synthset.stages.pca --mode {wildcards.mode} --train data/prepared/preprocess/train.npz"
-        " --test data/prepared/preprocess/test.npz --classifier results/classifier/real"
+        " --val data/prepared/preprocess/val.npz --test data/prepared/preprocess/test.npz --classifier results/classifier/real"
         " --baseline results/metrics/baseline.json --out results/evaluation/pca/{wildcards.mode}"
         " --metrics results/metrics/pca/{wildcards.mode}.json --curve results/plots/pca/{wildcards.mode}.csv 2> {log}"
 

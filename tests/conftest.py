@@ -20,14 +20,15 @@ BIN = Path(sys.executable).parent
 TINY_PARAMS = {
     "device": "cpu",
     "threads": 1,
-    "data": {"source": "digits", "max_per_class": 24, "test_fraction": 0.25, "min_per_class": 10},
+    "data": {"source": "digits", "max_per_class": 24, "test_fraction": 0.25, "val_fraction": 0.11,
+             "min_per_class": 10},
     "preprocess": {"image_size": 8, "color": "gray"},
     "gan": {"archs": ["dcgan", "sngan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16},
             "sngan": {"epochs": 2, "width": 8, "batch_size": 16, "latent_dim": 16}},
     "sample": {"per_class": 6},
     "classify": {"model": "softmax", "epochs": 2},
     "evaluate": {"kid_subsets": 5, "ssim_k": 3},
-    "pca": {"n_components": [1, 4, 64]},  # 64 is capped at the 17 a class of 18 train images allows
+    "pca": {"n_components": [1, 4, 64]},  # 64 is capped at the 15 a class of 16 train images allows
     "report": {"grid_per_class": 4},
 }
 

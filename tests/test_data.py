@@ -176,11 +176,15 @@ def test_ingest_folder_writes_skipped_csv(folder_with_broken, tmp_path):
         rows = list(csv.DictReader(f))
     assert sorted(r["path"] for r in rows) == ["cat/empty.png", "dog/notes.jpg", "fox/half.png"]
     assert summary["skipped"] == 3 and summary["class_names"] == ["cat", "dog", "fox"]
-    assert summary["images"] == {"train": 12, "test": 6}
+    # 12 train images: the validation split takes 10 % but at least one of each class
+    assert summary["images"] == {"train": 9, "val": 3, "test": 6}
     assert summary["per_class"]["test"] == {"cat": 2, "dog": 2, "fox": 2}
+    assert summary["per_class"]["val"] == {"cat": 1, "dog": 1, "fox": 1}
     assert json.loads((out / "summary.json").read_text()) == summary
-    train, test = RaggedImageSet.load(out / "train.npz"), RaggedImageSet.load(out / "test.npz")
-    assert len(train) == 12 and len(test) == 6 and not set(train.names) & set(test.names)
+    splits = [RaggedImageSet.load(out / f"{split}.npz") for split in ("train", "val", "test")]
+    assert [len(s) for s in splits] == [9, 3, 6]
+    names = [set(s.names) for s in splits]
+    assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])  # three disjoint splits
 
 
 def test_ingest_no_skips_writes_header_only(tmp_path):
@@ -205,7 +209,7 @@ def test_ingest_folder_keeps_only_listed_classes(folder_with_broken, tmp_path):
                         classes=["fox", "cat"])
     summary = ingest(params, "rgb", tmp_path / "out")
     assert summary["class_names"] == ["cat", "fox"]
-    assert summary["images"] == {"train": 8, "test": 4}
+    assert summary["images"] == {"train": 6, "val": 2, "test": 4}
     assert sorted(r["path"] for r in csv.DictReader(open(tmp_path / "out" / "skipped.csv"))) == [
         "cat/empty.png", "fox/half.png"]
     train = RaggedImageSet.load(tmp_path / "out" / "train.npz")
@@ -232,7 +236,8 @@ def test_ingest_idx_keeps_listed_classes_in_both_official_splits(tmp_path):
                         classes=["Sneaker", "Trouser"])
     summary = ingest(params, "gray", tmp_path / "out")
     assert summary["class_names"] == ["Trouser", "Sneaker"]  # the source's order: labels 1 and 7
-    assert summary["per_class"] == {"train": {"Trouser": 4, "Sneaker": 4}, "test": {"Trouser": 3, "Sneaker": 3}}
+    assert summary["per_class"] == {"train": {"Trouser": 3, "Sneaker": 3}, "val": {"Trouser": 1, "Sneaker": 1},
+                                    "test": {"Trouser": 3, "Sneaker": 3}}
     test = RaggedImageSet.load(tmp_path / "out" / "test.npz")
     assert test.labels.tolist() == [0, 1, 0, 1, 0, 1]
 
@@ -308,7 +313,7 @@ def test_ingest_idx_keeps_official_split_and_caps_both(tmp_path):
     _make_idx(tmp_path / "mnist", gz=True, n_train=40, n_test=30)
     params = DataParams(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=2)
     summary = ingest(params, "gray", tmp_path / "out")
-    assert summary["images"] == {"train": 20, "test": 20}
+    assert summary["images"] == {"train": 10, "val": 10, "test": 20}  # val: carved from the official train
     assert set(summary["per_class"]["test"].values()) == {2}
 
 
@@ -330,8 +335,16 @@ def test_vehicles_ingest_preprocess_round_trip(tmp_path):
     params = DataParams(source="folder", path=str(VEHICLES), max_per_class=5)
     summary = ingest(params, "rgb", tmp_path)
     assert len(summary["class_names"]) == 6 and summary["skipped"] == 0
-    assert summary["images"]["train"] + summary["images"]["test"] == 30
-    for split in ("train", "test"):
+    assert sum(summary["images"].values()) == 30
+    for split in ("train", "val", "test"):
         out = preprocess(RaggedImageSet.load(tmp_path / f"{split}.npz"), 32, "rgb")
         assert out.images.shape[1:] == (32, 32, 3) and out.images.dtype == np.uint8
         assert out.num_classes == 6 and out.images.std() > 10
+
+
+def test_too_few_images_for_a_validation_split_is_one_line_naming_the_key(tmp_path):
+    _make_folder(tmp_path / "imgs", {"a": 3, "b": 3})
+    params = DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=3, test_fraction=0.34)
+    with pytest.raises(ValueError) as e:
+        ingest(params, "gray", tmp_path / "out")
+    assert "data.val_fraction" in str(e.value) and "too few" in str(e.value) and "\n" not in str(e.value)

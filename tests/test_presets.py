@@ -54,9 +54,10 @@ def racecar_ingested(tmp_path_factory):
 def test_racecar_preset_ingests_four_classes_of_real_photos(racecar_ingested):
     params, summary, out = racecar_ingested
     assert summary["class_names"] == sorted(params.data.classes) and summary["skipped"] == 0
-    assert summary["per_class"]["train"] == dict.fromkeys(params.data.classes, 640)
+    assert summary["per_class"]["train"] == dict.fromkeys(params.data.classes, 576)
+    assert summary["per_class"]["val"] == dict.fromkeys(params.data.classes, 64)
     assert summary["per_class"]["test"] == dict.fromkeys(params.data.classes, 160)
-    photos = list(RaggedImageSet.load(out / "train.npz"))[:: 640]  # one per class
+    photos = list(RaggedImageSet.load(out / "train.npz"))[:: 576]  # one per class
     for size in (64, 128):
         resized = np.stack([resize_center_crop(im, size) for im in photos])
         assert resized.shape == (4, size, size, 3) and resized.std() > 10
@@ -67,7 +68,8 @@ def test_racecar_sngan_epochs_are_50k_iterations_at_batch_64(racecar_ingested):
     for size in (64, 128):
         sngan = load_params(ROOT / "presets" / f"racecar{size}.yaml").gan.sngan
         # one iteration per full batch; the loop drops the last short batch of an epoch
-        assert sngan.epochs * (summary["images"]["train"] // sngan.batch_size) == 50_000
+        per_epoch = summary["images"]["train"] // sngan.batch_size
+        assert 50_000 <= sngan.epochs * per_epoch < 50_000 + per_epoch
 
 
 def test_fashion_mnist_preset_reads_the_installed_set():

@@ -5,19 +5,20 @@ import numpy as np
 import pandas as pd
 
 from synthset.io import ImageSet, write_json
-from synthset.report import ArchResult, PCAResult, build_report, summary_table
+from synthset.report import ArchResult, PCAResult, build_report, headline, summary_table
 from synthset.sampling import grid_png
 
 
-def pca_outputs(results, mode: str, accs: list[float]) -> None:
+def pca_outputs(results, mode: str, accs: list[float], vals: list[float] | None = None) -> None:
+    """What pca@mode writes; n is chosen by the validation accuracies `vals` (default: `accs`)."""
     curve = pd.DataFrame({"n": [1, 4, 16][:len(accs)], "explained_variance": [0.2, 0.5, 0.8][:len(accs)],
-                          "fit_seconds": 0.5, "acc_fake": accs, "gan_test_accuracy": 0.99, "inception_score": 9.0,
+                          "fit_seconds": 0.5, "acc_val": vals or accs, "acc_fake": accs, "gan_test_accuracy": 0.99, "inception_score": 9.0,
                           "fid": 100.0, "kid": 0.1, "precision": 0.9, "recall": 0.3, "density": 1.0,
                           "coverage": 0.5, "mean_ssim": 0.25, "copy_share": [0.01, 0.2, 0.9][:len(accs)],
                           "evaluate_seconds": 20.0})
     (results / "plots" / "pca").mkdir(parents=True, exist_ok=True)
     curve.to_csv(results / "plots" / "pca" / f"{mode}.csv", index=False)
-    best = curve.loc[curve.acc_fake.idxmax()].to_dict()
+    best = curve.loc[curve.acc_val.idxmax()].to_dict()
     write_json(results / "metrics" / "pca" / f"{mode}.json",
                {"mode": mode, "best_n": int(best.pop("n")), "acc_real": 0.97, **best})
     folder = results / "evaluation" / "pca" / mode
@@ -28,8 +29,8 @@ def pca_outputs(results, mode: str, accs: list[float]) -> None:
         grid_png(images, folder / f"grid_n{n:04d}.png", 3)
 
 
-def test_pca_rows_quote_the_best_n_from_its_metrics_file(tmp_path):
-    pca_outputs(tmp_path, "sample", [0.8, 0.915, 0.9])
+def test_pca_rows_quote_the_n_chosen_on_validation_from_its_metrics_file(tmp_path):
+    pca_outputs(tmp_path, "sample", [0.8, 0.915, 0.93], vals=[0.8, 0.95, 0.94])  # test would pick n=16
     row = summary_table([PCAResult("sample", tmp_path)]).iloc[0]
     assert row["Generator"] == "PCA sample (n=4)"
     assert (row["Acc (fake)"], row["Acc (real baseline)"], row["Copies"]) == ("91.5%", "97.0%", "20.0%")
@@ -59,4 +60,19 @@ def test_report_has_the_pca_curve_tables_and_every_grid(tmp_path):
             assert (page.parent / f"pca_{mode}_grid_n{n:04d}.png").is_file()
     assert "PCA reconstruct (n=16)" in html and "96.0%" in html
     md = (page.parent / "report.md").read_text()
-    assert "## PCA baseline" in md and "| 16 | 80.0% | 96.0% |" in md
+    assert "## PCA baseline" in md and "| 16 | 80.0% | 96.0% | 96.0% |" in md
+
+
+def test_headline_compares_the_best_generator_with_real_and_with_pca_sample(tmp_path):
+    for arch, acc in (("dcgan", 0.90), ("sngan", 0.955), ("cdcgan", 0.95)):
+        write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": acc, "acc_real": 0.97})
+    pca_outputs(tmp_path, "sample", [0.8, 0.925, 0.93], vals=[0.8, 0.95, 0.94])
+    archs = [ArchResult(a, tmp_path) for a in ("dcgan", "sngan", "cdcgan")]
+    text = headline(archs, [PCAResult("sample", tmp_path)])
+    assert text.startswith("Best generator: <b>sngan</b>") and "95.5%" in text
+    assert "1.5 points below the same classifier trained on the real images (97.0%)" in text
+    assert "3.0 points above the PCA sample baseline (PCA sample (n=4): 92.5%)" in text
+    assert text.endswith("not beating it: dcgan.")
+    write_json(tmp_path / "metrics" / "tstr" / "dcgan.json", {"acc_fake": 0.93, "acc_real": 0.97})
+    assert headline(archs, [PCAResult("sample", tmp_path)]).endswith("every generator beats that baseline.")
+    assert headline([ArchResult("wgan_gp", tmp_path)], []) is None

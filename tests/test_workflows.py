@@ -63,10 +63,10 @@ def expect_outputs(root: Path) -> None:
                  "results/metrics/fidelity/dcgan.json", "results/metrics/privacy/sngan.json",
                  "results/metrics/ssim/dcgan.json", "results/evaluation/privacy/dcgan/knn_pixels.png",
                  "results/metrics/pca/sample.json", "results/metrics/pca/reconstruct.json",
-                 "results/plots/pca/sample.csv", "results/evaluation/pca/reconstruct/grid_n0017.png"]:
+                 "results/plots/pca/sample.csv", "results/evaluation/pca/reconstruct/grid_n0015.png"]:
         assert (root / path).is_file(), path
     curve = (root / "results/plots/pca/sample.csv").read_text().splitlines()
-    assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "17"]
+    assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "15"]
     expect_report(root / "results/report/index.html")
 
 
@@ -178,7 +178,7 @@ MARKED = {
     "Realism (SSIM)": ["results/metrics/ssim/sngan.json", "results/evaluation/ssim/dcgan/histogram.png"],
     "Realism (FID family)": ["results/metrics/fidelity/dcgan.json"],
     "Privacy": ["results/metrics/privacy/sngan.json", "results/evaluation/privacy/dcgan/knn_pixels.png"],
-    "PCA baseline": ["results/evaluation/pca/sample/curve.png", "results/evaluation/pca/reconstruct/grid_n0017.png",
+    "PCA baseline": ["results/evaluation/pca/sample/curve.png", "results/evaluation/pca/reconstruct/grid_n0015.png",
                      "results/metrics/pca/reconstruct.json", "results/plots/pca/sample.csv"],
     "Release": ["results/release/dcgan/MODEL_CARD.md", "results/release/sngan/MODEL_CARD.md"],
     "Report": ["results/report/index.html"],

@@ -27,6 +27,7 @@ class DataParams(Strict):
     source: Literal["mnist5k", "digits", "idx", "folder"] = "mnist5k"
     path: str | None = Field(None, description="idx: folder of IDX files; folder: one sub-folder per class")
     test_fraction: float = Field(0.2, gt=0, lt=1)
+    val_fraction: float = Field(0.1, gt=0, lt=1, description="share of the train split held out for choices")
     min_per_class: int = Field(10, ge=2)
     max_per_class: int | None = Field(None, ge=2, description="cap per class, for quick runs")
     classes: list[str] | None = Field(None, min_length=1,

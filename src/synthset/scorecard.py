@@ -30,6 +30,7 @@ class References:
     """The real data every generated set is compared with, loaded and featurised once."""
 
     train: ImageSet
+    val: ImageSet
     test: ImageSet
     classifier: torch.nn.Module
     extract: Callable[[np.ndarray], np.ndarray]
@@ -39,22 +40,24 @@ class References:
     test_pixels: np.ndarray
 
     @classmethod
-    def load(cls, train: ImageSet, test: ImageSet, classifier_dir: str, params: Params,
+    def load(cls, train: ImageSet, val: ImageSet, test: ImageSet, classifier_dir: str, params: Params,
              device: torch.device) -> "References":
         e = params.evaluate
         extract = feature_extractor(e.features, classifier_dir, e.inception_path, device)
-        return cls(train, test, load_classifier(classifier_dir, device), extract,
+        return cls(train, val, test, load_classifier(classifier_dir, device), extract,
                    extract(train.images), extract(test.images), pixel_vectors(train), pixel_vectors(test))
 
 
 def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.device,
               desc: str = "classifier") -> dict:
-    """Train-on-synthetic accuracy, GAN-test and IS, FID/KID/PRDC, mean SSIM and copy share."""
+    """Train-on-synthetic accuracy (on val, for choices, and on test, to report), GAN-test and
+    IS, FID/KID/PRDC, mean SSIM and copy share."""
     c, e = params.classify, params.evaluate
     started = time.perf_counter()
     model = fit(fake_subset(fake, e.fake_per_class, e.seed), c.model, c.epochs, c.batch_size, c.lr, c.seed,
                 device, desc=desc)
     utility = evaluate(model, refs.test, device)
+    acc_val = evaluate(model, refs.val, device)["accuracy"]
     recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed)
     fake_features = refs.extract(fake.images)
     realism = {"fid": fid(refs.train_features, fake_features),
@@ -63,7 +66,7 @@ def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.de
     copies = memorisation(refs.train_pixels, refs.train.labels, refs.test_pixels, refs.test.labels,
                           pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile).summary
     ssim = mean_ssim_to_references(fake, refs.train, e.ssim_k, e.seed)
-    return {"acc_fake": utility["accuracy"], "gan_test_accuracy": recognised["gan_test_accuracy"],
+    return {"acc_val": acc_val, "acc_fake": utility["accuracy"], "gan_test_accuracy": recognised["gan_test_accuracy"],
             "inception_score": recognised["inception_score"],
             **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
             "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],

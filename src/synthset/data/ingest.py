@@ -20,9 +20,17 @@ log = logging.getLogger("synthset.ingest")
 
 
 def stratified_split(labels, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split keeping each class's share in both parts; sorted indices."""
+    """Seeded split keeping each class's share in both parts; sorted indices.
+
+    The held-out part gets at least one image per class (a class missing from it could
+    never be scored), so on tiny sets it is larger than `test_fraction`."""
     labels = np.asarray(labels)
-    train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction,
+    classes = len(np.unique(labels))
+    held_out = max(classes, int(np.ceil(test_fraction * len(labels))))
+    if len(labels) - held_out < classes:
+        raise ValueError(f"{len(labels)} images in {classes} classes are too few to hold out "
+                         f"{test_fraction:.0%} with every class on both sides")
+    train, test = train_test_split(np.arange(len(labels)), test_size=held_out,
                                    stratify=labels, random_state=seed)
     return np.sort(train), np.sort(test)
 
@@ -84,8 +92,15 @@ def _read(params: DataParams, color: str, where: str):
     return sets, []
 
 
+SPLITS = ("train", "val", "test")
+
+
 def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
-    """Read, check, cap and split the source; write train/test .npz, skipped.csv, summary.json."""
+    """Read, check, cap and split the source; write train/val/test .npz, skipped.csv, summary.json.
+
+    test is held out from everything but the reported numbers; val is carved from the
+    train split for every choice made from data (PCA's n, selection thresholds), so that
+    no choice is ever made on test. Generators and classifiers learn from train alone."""
     out_dir = Path(out_dir)
     where = f"{params.source} source" + (f" at {params.path}" if params.path else "")
     sets, skipped = _read(params, color, where)
@@ -96,9 +111,15 @@ def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
     if "all" in sets:
         train_idx, test_idx = stratified_split(sets["all"].labels, params.test_fraction, params.seed)
         sets = {"train": subset(sets["all"], train_idx), "test": subset(sets["all"], test_idx)}
+    try:
+        train_idx, val_idx = stratified_split(sets["train"].labels, params.val_fraction, params.seed)
+    except ValueError as err:
+        raise ValueError(f"{where}: data.val_fraction: {err}") from None
+    sets = {"train": subset(sets["train"], train_idx), "val": subset(sets["train"], val_idx),
+            "test": sets["test"]}
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "test"):
+    for split in SPLITS:
         sets[split].save(out_dir / f"{split}.npz")
     skipped_csv = out_dir / "skipped.csv"
     with atomic_path(skipped_csv) as tmp:

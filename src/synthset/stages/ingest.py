@@ -1,4 +1,4 @@
-"""Stage ingest: read the raw source once, split train/test with a fixed seed."""
+"""Stage ingest: read the raw source once, split train/val/test with a fixed seed."""
 from ..data import ingest
 from . import _cli
 
@@ -9,5 +9,5 @@ def main(ns, params):
 
 if __name__ == "__main__":
     p = _cli.parser(__doc__)
-    p.add_argument("--out", required=True, help="folder for train.npz, test.npz, skipped.csv, summary.json")
+    p.add_argument("--out", required=True, help="folder for train.npz, val.npz, test.npz, skipped.csv, summary.json")
     _cli.run(main, p)
