@@ -97,6 +97,8 @@ class ArchParams(Strict):
     replay: bool = False  # experience replay of past fakes (seed 000)
     grad_clip: float | None = Field(None, gt=0, description="max gradient norm (seed 001)")
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of G weights for sampling")
+    augment: list[Literal["color", "translation", "cutout"]] = Field(
+        default_factory=list, description="DiffAugment policy for D's inputs, real and fake alike")
     amp: bool = False  # bf16 autocast, CUDA only
     channels_last: bool = True  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
     checkpoint_every: int = Field(5, ge=1, description="epochs between resumable checkpoints")

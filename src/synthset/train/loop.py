@@ -25,9 +25,10 @@ from ..models import build_pair, sampling_generator
 from ..params import ArchParams
 from .checkpoint import Checkpointer
 from .trainlog import TrainLog
+from .augment import diff_augment
 from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
 from .tensors import to_tensor
-from .tricks import EMA, ExperienceReplay
+from .tricks import EMA, ExperienceReplay, recalibrate_batch_norm
 
 
 class NonFiniteLoss(RuntimeError):
@@ -110,15 +111,16 @@ def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: tor
     with amp():
         with torch.set_grad_enabled(keep_fake):
             fake = u.g(z, y)
-        s_real, s_fake = u.d(real, y), u.d(fake.detach(), y)
+        real_seen, fake_seen = diff_augment(real, p.augment, gen), diff_augment(fake.detach(), p.augment, gen)
+        s_real, s_fake = u.d(real_seen, y), u.d(fake_seen, y)
         loss = d_loss_real(p.loss, s_real, 1.0 - p.label_smoothing) + d_loss_fake(p.loss, s_fake)
         if p.loss == "wasserstein" and p.gp_weight:
-            loss = loss + p.gp_weight * gradient_penalty(u.d, real, fake.detach(), y, gen)
+            loss = loss + p.gp_weight * gradient_penalty(u.d, real_seen, fake_seen, y, gen)
         if u.replay:
             u.replay.push(fake.detach(), y, gen)
             if u.replay.full():
                 old, old_y = u.replay.pop_all()
-                loss = loss + d_loss_fake(p.loss, u.d(old, old_y))
+                loss = loss + d_loss_fake(p.loss, u.d(diff_augment(old, p.augment, gen), old_y))
     u.opt_d.zero_grad(set_to_none=True)
     loss.backward()
     _clip(u.d, p.grad_clip)
@@ -135,7 +137,7 @@ def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
         if fake is None:
             z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
             fake = u.g(z, y)
-        loss = g_loss(p.loss, u.d(fake, y))
+        loss = g_loss(p.loss, u.d(diff_augment(fake, p.augment, gen), y))
     u.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     _clip(u.g, p.grad_clip)
@@ -169,6 +171,14 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
     units = build_units(arch, train, p, device, gen)
     fixed_z = torch.randn(train.num_classes * log.grid_cols, p.latent_dim, generator=gen)
     sampler = sampling_generator(arch, [u.ema.model if u.ema else u.g for u in units])
+
+    def draw_grid(epoch: int) -> None:
+        """The sampler as it would sample now: fresh batch-norm statistics, eval mode."""
+        recalibrate_batch_norm(sampler, train.num_classes, per_class=32, batches=2)
+        log.progress_grid(sampler, fixed_z, epoch=epoch)
+        for u in units:
+            u.g.train()
+
     use_amp = p.amp and device.type == "cuda"
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
 
@@ -182,7 +192,7 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
         start, step = state["epoch"] + 1, state["step"]
         log.resumed(state["epoch"], state["log_step"])
     else:
-        log.progress_grid(sampler, fixed_z, epoch=0)
+        draw_grid(0)
 
     bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
     for epoch in bar:
@@ -210,11 +220,11 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
         seconds = time.perf_counter() - t0
         log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
         if epoch % p.grid_every == 0 or epoch == p.epochs:
-            log.progress_grid(sampler, fixed_z, epoch=epoch)
+            draw_grid(epoch)
         if checkpointer and epoch % p.checkpoint_every == 0 and epoch < p.epochs:
             checkpointer.save({"units": [u.state_dict() for u in units], "gen": gen.get_state(),
                                "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step,
                                "log_step": log.live.step}, log)
         if on_epoch:
             on_epoch(epoch, units)
-    return sampler
+    return recalibrate_batch_norm(sampler, train.num_classes)
