@@ -31,13 +31,17 @@ def init_weights(module: nn.Module, std: float) -> None:
     """DCGAN init: conv/linear weights N(0, std), norm scales N(1, std), biases 0.
 
     Per-class norm scales get N(1, std) too, so the label already matters at step 0;
-    spectrally normalised layers get their raw weight initialised (`weight` is computed)."""
+    spectrally normalised layers get their raw weight initialised (`weight` is computed),
+    the projection discriminator's class embedding included: left at nn.Embedding's
+    N(0, 1), 50 times the other layers' scale, Adam's fixed-size steps moved it 50 times
+    more slowly relative to its size once spectral norm divides the scale away."""
     for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) or (
+                isinstance(m, nn.Embedding) and parametrize.is_parametrized(m, "weight")):
             weight = (m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight")
                       else m.weight)
             nn.init.normal_(weight, 0.0, std)
-            if m.bias is not None:
+            if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, VirtualBatchNorm)) and m.weight is not None:
             nn.init.normal_(m.weight, 1.0, std)

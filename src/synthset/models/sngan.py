@@ -3,8 +3,16 @@
 Discriminator: every conv, the linear output and the class embedding carry spectral
 normalisation (each layer 1-Lipschitz, which steadied seed 000's training); no batch
 norm; LeakyReLU (0.1 in the SN-GAN paper's CNN, the arch's default slope). DCGAN's
-strided 4x4 convs (depth=2 adds the paper's stride-1 3x3 convs), then global sum
-pooling to h and the projection score linear(h) + <embed(y), h>.
+strided 4x4 convs (depth=2 adds the paper's stride-1 3x3 convs), then, as in the SN-GAN
+paper's standard CNN, the b x b maps flattened to h and the projection score
+linear(h) + <embed(y), h>.
+
+Why flattened and not summed over space (the ResNet variant's global sum pooling):
+after two or three convolutions a feature's receptive field is a few pixels, and what
+tells a 6 from a 9 is where the strokes are. Summed over the map, h kept no layout, the
+label term could not separate the classes, the discriminator separated real from fake
+without the label and the generator ignored it (GAN-test 12 % on MNIST, chance 10 %).
+
 
 Generator: the DCGAN generator on the noise alone, the label entering through
 conditional batch norm (per-class scale and shift in every norm layer), as in Miyato &
@@ -38,13 +46,14 @@ class Discriminator(nn.Module):
     def __init__(self, num_classes: int, channels: int, image_size: int, width: int = 64, capacity: int = 1,
                  depth: int = 1, leaky_slope: float = 0.1):
         super().__init__()
-        _, k = size_factors(image_size)
+        base, k = size_factors(image_size)
         ch = level_channels(width, capacity, k)
         self.features = nn.Sequential(*conv_block(channels, ch[0], leaky_slope, sn=True, bias=True),
-                                      *down_stack(ch, leaky_slope, depth, sn=True, bias=True))
-        self.linear = spectral_norm(nn.Linear(ch[-1], 1))
-        self.embed = spectral_norm(nn.Embedding(num_classes, ch[-1]))
+                                      *down_stack(ch, leaky_slope, depth, sn=True, bias=True), nn.Flatten())
+        h = ch[-1] * base * base
+        self.linear = spectral_norm(nn.Linear(h, 1))
+        self.embed = spectral_norm(nn.Embedding(num_classes, h))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = self.features(x).sum((2, 3))
+        h = self.features(x)
         return self.linear(h).view(-1) + (self.embed(labels) * h).sum(1)
