@@ -112,6 +112,7 @@ rule sample:
 rule train_classifier:
     input:
         "data/prepared/preprocess/train.npz",
+        "data/prepared/preprocess/val.npz",
         "data/prepared/preprocess/test.npz",
     output:
         report(directory("results/classifier/real"), patterns=["{name}.png"], caption="report/baseline.rst",
@@ -131,7 +132,7 @@ rule train_classifier:
         "envs/synthset.yaml"
     shell:
         "python -m synthset.stages.train_classifier --train data/prepared/preprocess/train.npz"
-        " --test data/prepared/preprocess/test.npz --out results/classifier/real"
+        " --val data/prepared/preprocess/val.npz --test data/prepared/preprocess/test.npz --out results/classifier/real"
         " --metrics results/metrics/baseline.json 2> {log}"
 
 

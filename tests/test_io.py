@@ -15,6 +15,15 @@ def test_imageset_round_trip(tmp_path):
     assert np.array_equal(back.of_class(1), s.images[[1, 4]])
 
 
+def test_concat_joins_sets_of_the_same_classes_only():
+    a = ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0, 1], ["a", "b"])
+    b = ImageSet(np.full((3, 4, 4, 1), 9, np.uint8), [1, 1, 0], ["a", "b"])
+    joined = a.concat(b)
+    assert len(joined) == 5 and list(joined.labels) == [0, 1, 1, 1, 0] and joined.images[2:].min() == 9
+    with pytest.raises(ValueError, match="classes"):
+        a.concat(ImageSet(np.zeros((1, 4, 4, 1), np.uint8), [0], ["a", "c"]))
+
+
 def test_imageset_rejects_bad_arrays():
     with pytest.raises(ValueError, match="uint8"):
         ImageSet(np.zeros((2, 4, 4, 1), np.float32), [0, 0], ["a"])

@@ -67,6 +67,9 @@ def expect_outputs(root: Path) -> None:
         assert (root / path).is_file(), path
     curve = (root / "results/plots/pca/sample.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "15"]
+    split = json.loads((root / "data/prepared/ingest/summary.json").read_text())
+    baseline = json.loads((root / "results/metrics/baseline.json").read_text())
+    assert baseline["train_images"] == split["train"] + split["val"], "the real baseline learns from train and val"
     expect_report(root / "results/report/index.html")
 
 

@@ -69,6 +69,12 @@ class ImageSet:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
 
+    def concat(self, other: "ImageSet") -> "ImageSet":
+        if other.class_names != self.class_names or other.image_shape != self.image_shape:
+            raise ValueError("image sets with different classes or image shapes cannot be joined")
+        return ImageSet(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
+                        self.class_names)
+
     def of_class(self, c: int) -> np.ndarray:
         return self.images[self.labels == c]
 

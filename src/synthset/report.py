@@ -311,7 +311,8 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
           "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
     if baseline:
-        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on the real train split, "
+        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
+                    f"{baseline.get('train_images', '?')} real images (train and validation, every one outside test), "
                     f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
     overview = []
     mixed = {a.name: pd.read_csv(a.evaluation("tstr", "mixed.csv")) for a in archs

@@ -1,4 +1,7 @@
-"""Stage train_classifier: the real baseline, trained on the real train split only.
+"""Stage train_classifier: the real baseline, trained on every real image outside the test split.
+
+That is train plus validation: nothing is chosen for this classifier on validation, and carving
+validation from train must not lower the bar the generators (trained on train alone) are held to.
 
 Its test accuracy is the bar every synthetic set is measured against; the same model
 labels generated images (GAN-test, Inception-style score) and gives the domain features
@@ -18,6 +21,8 @@ def main(ns, params):
     seed_everything(c.seed, params.threads)
     device = resolve_device(params.device)
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
+    if ns.val:
+        train = train.concat(ImageSet.load(ns.val))
     model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="classifier on real")
     result = evaluate(model, test, device)
     out = save_classifier(model, c.model, train, ns.out)
@@ -30,6 +35,7 @@ def main(ns, params):
 if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--train", required=True)
+    p.add_argument("--val", help="the validation split, trained on too: the baseline is every non-test image")
     p.add_argument("--test", required=True)
     p.add_argument("--out", required=True, help="folder for the model and its confusion matrix")
     p.add_argument("--metrics", required=True, help="JSON of the baseline's accuracy")

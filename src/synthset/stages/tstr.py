@@ -20,7 +20,8 @@ def main(ns, params):
     device = resolve_device(params.device)
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
     fake = fake_subset(ImageSet.load(ns.samples), e.fake_per_class, e.seed)
-    baseline = read_json(ns.baseline)["accuracy"]
+    real = read_json(ns.baseline)
+    baseline = real["accuracy"]
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -36,7 +37,7 @@ def main(ns, params):
         mixed = mixed_set(train, fake, f, e.seed)
         rows.append({"real_fraction": f, "train_images": len(mixed),
                      "accuracy": score(f"mixed_{round(f * 100)}", mixed)["accuracy"]})
-    rows.append({"real_fraction": 1.0, "train_images": len(train), "accuracy": baseline})
+    rows.append({"real_fraction": 1.0, "train_images": real["train_images"], "accuracy": baseline})
     curve = pd.DataFrame(rows)
     with atomic_path(out / "mixed.csv") as tmp:
         curve.to_csv(tmp, index=False)
