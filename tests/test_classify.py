@@ -66,3 +66,15 @@ def test_fake_subset_is_balanced(digits):
     assert fake_subset(real, None, seed=1) is real
     with pytest.raises(ValueError, match="only"):
         fake_subset(real, 10_000, seed=1)
+
+
+def test_confusion_counts_match_sklearn():
+    from sklearn.metrics import confusion_matrix
+
+    from synthset.classify.train import confusion_counts
+
+    rng = np.random.default_rng(0)
+    true, pred = rng.integers(0, 7, 500), rng.integers(0, 7, 500)
+    pred[:3] = 6  # a class no true label has must still get its column
+    true[true == 5] = 4
+    assert np.array_equal(confusion_counts(true, pred, 7), confusion_matrix(true, pred, labels=range(7)))

@@ -69,7 +69,7 @@ def expect_outputs(root: Path) -> None:
     assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "15"]
     split = json.loads((root / "data/prepared/ingest/summary.json").read_text())
     baseline = json.loads((root / "results/metrics/baseline.json").read_text())
-    assert baseline["train_images"] == split["train"] + split["val"], "the real baseline learns from train and val"
+    assert baseline["train_images"] == split["images"]["train"] + split["images"]["val"], "baseline: train + val"
     expect_report(root / "results/report/index.html")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import resnet18
 
 
 class SoftmaxRegression(nn.Module):
@@ -48,6 +47,8 @@ class ResNet18(nn.Module):
 
     def __init__(self, channels: int, image_size: int, num_classes: int):
         super().__init__()
+        from torchvision.models import resnet18  # here: importing torchvision costs every stage a second
+
         net = resnet18(weights=None, num_classes=num_classes)
         if image_size < 64:
             net.conv1 = nn.Conv2d(channels, 64, 3, 1, 1, bias=False)

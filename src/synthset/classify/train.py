@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
 from ..io import ImageSet
@@ -51,10 +50,16 @@ def extract_features(model: torch.nn.Module, images: np.ndarray, device: torch.d
     return _batched(model.features, images, device)
 
 
+def confusion_counts(true: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """sklearn's confusion_matrix (rows: true, columns: predicted) without importing sklearn,
+    which costs every stage that scores a classifier about a second."""
+    return np.bincount(true * num_classes + pred, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
 def evaluate(model: torch.nn.Module, test: ImageSet, device: torch.device) -> dict:
     """Accuracy, per-class accuracy and the confusion matrix (rows: true, columns: predicted)."""
     pred = predict_proba(model, test.images, device).argmax(1)
-    cm = confusion_matrix(test.labels, pred, labels=range(test.num_classes))
+    cm = confusion_counts(test.labels, pred, test.num_classes)
     per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
     return {"accuracy": float((pred == test.labels).mean()),
             "per_class": {n: float(a) for n, a in zip(test.class_names, per_class)},
