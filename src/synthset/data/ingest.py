@@ -100,7 +100,8 @@ def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
 
     test is held out from everything but the reported numbers; val is carved from the
     train split for every choice made from data (PCA's n, selection thresholds), so that
-    no choice is ever made on test. Generators and classifiers learn from train alone."""
+    no choice is ever made on test. Generators learn from train alone; the real baseline
+    classifier learns from train and val (nothing is chosen for it)."""
     out_dir = Path(out_dir)
     where = f"{params.source} source" + (f" at {params.path}" if params.path else "")
     sets, skipped = _read(params, color, where)

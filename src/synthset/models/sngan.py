@@ -13,7 +13,6 @@ tells a 6 from a 9 is where the strokes are. Summed over the map, h kept no layo
 label term could not separate the classes, the discriminator separated real from fake
 without the label and the generator ignored it (GAN-test 12 % on MNIST, chance 10 %).
 
-
 Generator: the DCGAN generator on the noise alone, the label entering through
 conditional batch norm (per-class scale and shift in every norm layer), as in Miyato &
 Koyama's generator.
