@@ -35,7 +35,6 @@ class References:
     classifier: torch.nn.Module
     extract: Callable[[np.ndarray], np.ndarray]
     train_features: np.ndarray
-    test_features: np.ndarray
     train_pixels: np.ndarray
     test_pixels: np.ndarray
 
@@ -45,7 +44,7 @@ class References:
         e = params.evaluate
         extract = feature_extractor(e.features, classifier_dir, e.inception_path, device)
         return cls(train, val, test, load_classifier(classifier_dir, device), extract,
-                   extract(train.images), extract(test.images), pixel_vectors(train), pixel_vectors(test))
+                   extract(train.images), pixel_vectors(train), pixel_vectors(test))
 
 
 def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.device,

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.ticker
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..classify.figures import _save  # noqa: E402
+from ..figures import plt, save_figure
 
 
 def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path: str | Path) -> Path:
@@ -35,4 +32,4 @@ def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

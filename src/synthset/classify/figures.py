@@ -3,21 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..io import atomic_path  # noqa: E402
-
-
-def _save(fig, path: str | Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+from ..figures import plt, save_figure
 
 
 def confusion_png(confusion, class_names: list[str], path: str | Path, title: str) -> Path:
@@ -33,7 +22,7 @@ def confusion_png(confusion, class_names: list[str], path: str | Path, title: st
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title=title)
     ax.set_xticklabels(class_names, rotation=90, fontsize=8)
     ax.set_yticklabels(class_names, fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: str) -> Path:
@@ -46,4 +35,4 @@ def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: st
     if len(curves) > 1:
         ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)

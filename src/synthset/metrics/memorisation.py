@@ -12,14 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from ..io import ImageSet, atomic_path  # noqa: E402
+from ..figures import plt, save_figure
+from ..io import ImageSet
 
 
 def nearest(query: np.ndarray, reference: np.ndarray, k: int = 1, batch_size: int = 1024
@@ -136,10 +133,7 @@ def dcr_histogram_png(fake_dcr, test_dcr, threshold: float, path: str | Path, ti
     ax.axvline(threshold, color="k", ls="--", lw=1, label=f"copy threshold ({threshold:.3g})")
     ax.set(xlabel="distance to the closest training image", ylabel="density", title=title)
     ax.legend(fontsize=8, frameon=False)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def knn_panel_png(fake: ImageSet, train: ImageSet, neighbours, path: str | Path, rows: int = 8, k: int = 3,
@@ -175,7 +169,4 @@ def knn_panel_png(fake: ImageSet, train: ImageSet, neighbours, path: str | Path,
             show(ax, train.images[j], f"train #{j}: {train.class_names[train.labels[j]]}")
     fig.suptitle("Generated images closest to a training image, with their nearest training images", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, tight=False)

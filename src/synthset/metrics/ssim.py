@@ -20,17 +20,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import torch
+from torchvision.utils import make_grid, save_image
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from torchvision.utils import make_grid, save_image  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from ..io import ImageSet, atomic_path  # noqa: E402
+from ..figures import plt, save_figure
+from ..io import ImageSet, atomic_path
 
 K1, K2, TRUNCATE = 0.01, 0.03, 3.5
 # floats per map in one batch of pairs (16 MB); the handful of maps a batch needs stay ~100-200 MB
@@ -232,10 +229,7 @@ def ssim_histogram_png(table: pd.DataFrame, path: str | Path, title: str) -> Pat
         ax.hist(group.ssim, bins=bins, histtype="step", label=str(name))
     ax.set(xlabel="mean SSIM to real images of the same class", ylabel="generated images", title=title)
     ax.legend(fontsize=7, ncol=2, frameon=False)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def best_worst_png(fake: ImageSet, table: pd.DataFrame, path: str | Path, n: int = 8) -> Path:

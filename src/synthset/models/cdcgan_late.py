@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .dcgan import size_factors
-from .layers import (GeneratorBase, conv_block, down_stack, level_channels, norm_factory, one_hot, one_hot_maps,
+from .dcgan import level_plan
+from .layers import (GeneratorBase, conv_block, down_stack, norm_factory, one_hot, one_hot_maps,
                      score_head, up_block, up_stack)
 
 
@@ -19,8 +19,7 @@ class Generator(GeneratorBase):
     def __init__(self, num_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64,
                  capacity: int = 1, norm: str = "batch"):
         super().__init__(latent_dim, num_classes, norm)
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)
+        base, ch = level_plan(image_size, width, capacity)
         nf, c = norm_factory(norm), ch[-1]
         self.z_in = nn.Sequential(*up_block(latent_dim, c - c // 2, nf, base, 1, 0))
         self.y_in = nn.Sequential(*up_block(num_classes, c // 2, nf, base, 1, 0))
@@ -35,8 +34,7 @@ class Discriminator(nn.Module):
     def __init__(self, num_classes: int, channels: int, image_size: int, width: int = 64, capacity: int = 1,
                  depth: int = 1, leaky_slope: float = 0.2):
         super().__init__()
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)
+        base, ch = level_plan(image_size, width, capacity)
         self.num_classes, self.image_size = num_classes, image_size
         self.x_in = nn.Sequential(*conv_block(channels, ch[0] - ch[0] // 2, leaky_slope))
         self.y_in = nn.Sequential(*conv_block(num_classes, ch[0] // 2, leaky_slope))

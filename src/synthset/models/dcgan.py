@@ -27,6 +27,12 @@ def size_factors(image_size: int) -> tuple[int, int]:
     return base, k
 
 
+def level_plan(image_size: int, width: int, capacity: int) -> tuple[int, list[int]]:
+    """(base b, channels of the k levels, next to the image first) for image_size = b * 2^k."""
+    base, k = size_factors(image_size)
+    return base, level_channels(width, capacity, k)
+
+
 def init_weights(module: nn.Module, std: float) -> None:
     """DCGAN init: conv/linear weights N(0, std), norm scales N(1, std), biases 0.
 
@@ -57,8 +63,7 @@ class Generator(GeneratorBase):
     def __init__(self, latent_dim: int, channels: int, image_size: int, width: int = 64, capacity: int = 1,
                  norm: str = "batch"):
         super().__init__(latent_dim, None, norm)
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)  # e.g. 64, 128, 256, 512 at 64 px
+        base, ch = level_plan(image_size, width, capacity)  # ch e.g. 64, 128, 256, 512 at 64 px
         nf = norm_factory(norm)
         self.net = nn.Sequential(*up_block(latent_dim, ch[-1], nf, base, 1, 0), *up_stack(ch, channels, nf))
 
@@ -72,8 +77,7 @@ class Discriminator(nn.Module):
     def __init__(self, channels: int, image_size: int, width: int = 64, leaky_slope: float = 0.2,
                  capacity: int = 1, depth: int = 1):
         super().__init__()
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)
+        base, ch = level_plan(image_size, width, capacity)
         self.net = nn.Sequential(*conv_block(channels, ch[0], leaky_slope),
                                  *down_stack(ch, leaky_slope, depth, nn.BatchNorm2d),
                                  score_head(ch[-1], base))

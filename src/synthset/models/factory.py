@@ -9,7 +9,7 @@ from .dcgan import Generator as DCGANGenerator
 from .dcgan import PerClassDCGAN, init_weights
 
 
-def generator_kwargs(arch: str, num_classes: int, image_shape: tuple[int, int, int], p: ArchParams) -> dict:
+def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: ArchParams) -> dict:
     """The constructor arguments saved beside the weights, enough to rebuild the generator."""
     h, _, c = image_shape
     return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
@@ -18,7 +18,7 @@ def generator_kwargs(arch: str, num_classes: int, image_shape: tuple[int, int, i
 
 def generator_spec(arch: str, train, p: ArchParams) -> dict:
     """What is saved beside the weights: how to rebuild the generator and what it was trained on."""
-    return {"arch": arch, "kwargs": generator_kwargs(arch, train.num_classes, train.image_shape, p),
+    return {"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p),
             "class_names": train.class_names, "image_shape": list(train.image_shape),
             "latent_dim": p.latent_dim, "train_images": len(train), "params": p.model_dump()}
 
@@ -34,7 +34,7 @@ def build_pair(arch: str, num_classes: int, image_shape: tuple[int, int, int], p
         d = DCGANDiscriminator(c, h, p.width, p.leaky_slope, capacity=p.capacity, depth=p.d_depth)
     else:
         g_cls, d_cls = ARCHS[arch]
-        g = g_cls(**generator_kwargs(arch, num_classes, image_shape, p))
+        g = g_cls(**generator_kwargs(num_classes, image_shape, p))
         d = d_cls(num_classes=num_classes, channels=c, image_size=h, width=p.width, capacity=p.capacity,
                   depth=p.d_depth, leaky_slope=p.leaky_slope)
     init_weights(g, p.init_std)

@@ -76,9 +76,6 @@ class VirtualBatchNorm(nn.Module):
         return out.to(x.dtype)
 
 
-VirtualBatchNorm2d = VirtualBatchNorm
-
-
 class ConditionalNorm(nn.Module):
     """Normalisation whose scale and shift are looked up per class (conditional batch norm,
     de Vries et al. 2017, as in Miyato & Koyama 2018's generator): the label steers every

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .dcgan import size_factors
-from .layers import (GeneratorBase, LabelSequential, conv_block, down_stack, level_channels, norm_factory,
+from .dcgan import level_plan
+from .layers import (GeneratorBase, LabelSequential, conv_block, down_stack, norm_factory,
                      up_block, up_stack)
 
 
@@ -32,8 +32,7 @@ class Generator(GeneratorBase):
     def __init__(self, num_classes: int, latent_dim: int, channels: int, image_size: int, width: int = 64,
                  capacity: int = 1, norm: str = "batch"):
         super().__init__(latent_dim, num_classes, norm)
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)
+        base, ch = level_plan(image_size, width, capacity)
         nf = norm_factory(f"conditional_{norm}", num_classes)
         self.net = LabelSequential(*up_block(latent_dim, ch[-1], nf, base, 1, 0), *up_stack(ch, channels, nf))
 
@@ -45,8 +44,7 @@ class Discriminator(nn.Module):
     def __init__(self, num_classes: int, channels: int, image_size: int, width: int = 64, capacity: int = 1,
                  depth: int = 1, leaky_slope: float = 0.1):
         super().__init__()
-        base, k = size_factors(image_size)
-        ch = level_channels(width, capacity, k)
+        base, ch = level_plan(image_size, width, capacity)
         self.features = nn.Sequential(*conv_block(channels, ch[0], leaky_slope, sn=True, bias=True),
                                       *down_stack(ch, leaky_slope, depth, sn=True, bias=True), nn.Flatten())
         h = ch[-1] * base * base

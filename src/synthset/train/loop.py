@@ -215,7 +215,7 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
             if logged:
                 mean = {k: sum(s[k] for s in logged) / len(logged) for k in logged[0]}
                 check_finite(mean, arch, step, epoch)
-                log.step(mean, step)
+                log.step(mean)
                 bar.set_postfix(loss_d=f"{mean['loss_d']:.3f}", loss_g=f"{mean['loss_g']:.3f}")
         seconds = time.perf_counter() - t0
         log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})

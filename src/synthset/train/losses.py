@@ -33,10 +33,6 @@ def d_loss_fake(kind: str, fake: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown loss {kind!r} (known: {', '.join(LOSSES)})")
 
 
-def d_loss(kind: str, real: torch.Tensor, fake: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
-    return d_loss_real(kind, real, real_target) + d_loss_fake(kind, fake)
-
-
 def g_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
     if kind == "bce":
         return -F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))

@@ -21,9 +21,8 @@ class TrainLog:
         self.grid_dir.mkdir(parents=True, exist_ok=True)
         self.num_classes, self.grid_cols = num_classes, grid_cols
         self.started = time.perf_counter()
-        self.resumed_from: int | None = None
 
-    def step(self, metrics: dict[str, float], step: int | None = None) -> None:
+    def step(self, metrics: dict[str, float]) -> None:
         """One row per metric in its TSV history. The step counter is advanced by hand, not by
         Live.next_step(): that also re-reads every history file to prepare a DVC Studio
         update (even with Studio off), which grew quadratically with the steps and took
@@ -39,7 +38,6 @@ class TrainLog:
         self.live.make_summary()
 
     def resumed(self, epoch: int, log_step: int) -> None:
-        self.resumed_from = epoch
         self.live.step = log_step  # dvclive's own resume guesses one step too far
         print(f"resuming from the checkpoint after epoch {epoch}")
 

@@ -1,0 +1,31 @@
+"""Matplotlib set up headless, and figures written atomically.
+
+Every module that draws imports `plt` from here rather than `matplotlib.pyplot`, so the
+Agg backend is chosen before pyplot loads (the stages run without a display).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+
+__all__ = ["DPI", "plt", "save_figure"]
+
+DPI = 110
+
+
+def save_figure(fig, path: str | Path, *, tight: bool = True) -> Path:
+    """Write `fig` to `path` as a PNG, atomically (a half-written file never appears at `path`),
+    and close it, whether or not the save succeeded. `tight` crops the margins
+    (bbox_inches="tight")."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight" if tight else None)
+    finally:
+        plt.close(fig)
+    return Path(path)
