@@ -35,6 +35,18 @@ def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
     return resized[top:top + size, left:left + size].copy()
 
 
+def resize_effects(shapes, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which images `resize_center_crop` to `size` upscales, and which it crops hard, from their shapes.
+
+    Upscaled: the shorter side is below `size`, so pixels are invented (a 5x5 icon at 64 px).
+    Cropped over half: the centre crop of the shorter-side-resized image keeps short/long of
+    its area, so an aspect ratio above 2:1 loses more than half of it (a 4000x40 strip keeps
+    1 %). Both are worth a look by the user, neither is an error."""
+    hw = np.asarray(shapes, dtype=np.int64).reshape(-1, 3)[:, :2]
+    short, long = hw.min(axis=1), hw.max(axis=1)
+    return short < size, long > 2 * short
+
+
 def convert_color(image: np.ndarray, color: str) -> np.ndarray:
     """gray -> rgb repeats the channel; rgb -> gray uses PIL's ITU-R 601-2 luma."""
     channels = image.shape[2]
