@@ -17,6 +17,8 @@ import argparse
 import contextlib
 import time
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
@@ -24,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from synthset.data import load_mnist5k, preprocess
 from synthset.device import resolve_device
 from synthset.models.factory import build_pair
-from synthset.params import parse_params
+from synthset.params import load_params
 from synthset.train.loop import build_units, d_step, epoch_batches, g_step
 from synthset.train.tensors import to_tensor
 
@@ -90,9 +92,10 @@ def main() -> None:
     ns = ap.parse_args()
 
     device = resolve_device(ns.device)
-    p = parse_params({"gan": {"archs": [ns.arch], ns.arch: {"batch_size": ns.batch_size, "loss": "nonsaturating",
-                                                            "amp": ns.amp, "width": ns.width, "d_steps": 1}}}
-                     ).arch(ns.arch)
+    shipped = Path(__file__).resolve().parents[1] / "params.yaml"  # its settings, with the loop's essentials pinned
+    p = load_params(shipped, {"gan": {"archs": [ns.arch], ns.arch: {
+        "batch_size": ns.batch_size, "loss": "nonsaturating", "amp": ns.amp, "width": ns.width, "d_steps": 1,
+        "augment": [], "replay": False, "label_smoothing": 0.0}}}).arch(ns.arch)
     data = preprocess(load_mnist5k(), 28, "gray")
     images, labels = to_tensor(data.images), torch.from_numpy(data.labels)
     use_amp = ns.amp and device.type == "cuda"

@@ -10,13 +10,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synthset.params import parse_params
+from synthset.params import DataParams, Params, load_params
+from synthset.presets import apply_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+SHIPPED = ROOT / "params.yaml"  # the one source of settings; tests override it, never replace it
+
+
+def shipped(overrides: dict | None = None) -> Params:
+    """The shipped params.yaml with `overrides` on top, as a preset would apply them."""
+    return load_params(SHIPPED, overrides or {})
+
+
+def shipped_data(**data) -> DataParams:
+    return shipped({"data": data}).data
+
 
 # Small enough for seconds on 2 CPU cores, real enough to exercise every stage:
-# scikit-learn's real 8x8 digits, a few images per class, one short epoch.
+# scikit-learn's real 8x8 digits, a few images per class, one short epoch. A preset: applied
+# on top of the shipped params.yaml, so every other setting is the shipped one.
 TINY_PARAMS = {
     "device": "cpu",
     "threads": 1,
@@ -49,12 +62,18 @@ def project(tmp_path: Path) -> Path:
     """A copy of the project's workflow files with tiny params, in its own git + DVC repo."""
     dst = tmp_path / "project"
     dst.mkdir()
-    for name in ("dvc.yaml", "Snakefile", ".gitignore"):
+    for name in ("dvc.yaml", "Snakefile", ".gitignore", ".dvcignore"):
         shutil.copy(ROOT / name, dst / name)
-    shutil.copytree(ROOT / "envs", dst / "envs")
-    shutil.copytree(ROOT / "report", dst / "report")  # captions of `snakemake --report`
-    # every key written out: DVC tracks params by key and needs each one present
-    (dst / "params.yaml").write_text(yaml.safe_dump(parse_params(TINY_PARAMS).model_dump(), sort_keys=False))
+    for folder in ("rules", "schemas", "envs", "report", "profiles"):  # report/: captions of `snakemake --report`
+        shutil.copytree(ROOT / folder, dst / folder)
+    # the code the stages depend on (they run the installed package, whose source this is)
+    shutil.copytree(ROOT / "src" / "synthset", dst / "src" / "synthset",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (dst / "data" / "raw").mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "raw" / "README.md", dst / "data" / "raw" / "README.md")
+    shutil.copy(SHIPPED, dst / "params.yaml")
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
+    apply_preset(dst / "params.yaml", tmp_path / "tiny.yaml")
     run(["git", "init", "-q"], dst)
     run(["dvc", "init", "-q"], dst)
     run(["dvc", "config", "core.analytics", "false"], dst)

@@ -7,15 +7,18 @@ import io
 import json
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import shipped, shipped_data
 from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
                            preprocess, resize_center_crop, stratified_split)
 from synthset.io import ImageSet, RaggedImageSet
-from synthset.params import DataParams, ParamsError, parse_params
+from synthset.params import ParamsError
+from synthset.stages import ingest as ingest_stage
 
 VEHICLES = Path(__file__).parents[2] / "shared" / "data" / "vehicles"
 
@@ -170,7 +173,7 @@ def test_load_folder_errors(tmp_path):
 
 def test_ingest_folder_writes_skipped_csv(folder_with_broken, tmp_path):
     out = tmp_path / "out"
-    params = DataParams(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3)
+    params = shipped_data(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3)
     summary = ingest(params, "rgb", out)
     with open(out / "skipped.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -187,16 +190,60 @@ def test_ingest_folder_writes_skipped_csv(folder_with_broken, tmp_path):
     assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])  # three disjoint splits
 
 
+def _folder_data(root: Path, min_per_class: int) -> DataParams:
+    """Every data key written out, as params.yaml would hold them."""
+    return shipped_data(source="folder", path=str(root), test_fraction=0.3, val_fraction=0.1,
+                      min_per_class=min_per_class, max_per_class=None, classes=None, seed=0)
+
+
+def test_ingest_summary_counts_upscaled_and_hard_cropped_images(tmp_path):
+    """A 5x5 icon and a 4000x40 strip among normal photos: the stage's summary.json names them."""
+    root = tmp_path / "imgs"
+    _make_folder(root, {"a": 6, "b": 6})  # 16..26 x 20..21 px: all below 32, none longer than 2:1
+    odd = {"a/icon.png": (5, 5), "b/strip.png": (40, 4000), "a/tall.png": (80, 20),  # tall: both
+           "b/big.png": (32, 32), "a/twice.png": (40, 80)}  # at the limits: exactly 32 px, exactly 2:1
+    for name, (h, w) in odd.items():
+        Image.fromarray(np.full((h, w, 3), 128, np.uint8)).save(root / name)
+    params = SimpleNamespace(data=_folder_data(root, 4), preprocess=SimpleNamespace(color="rgb", image_size=32))
+    ingest_stage.main(SimpleNamespace(out=str(tmp_path / "out")), params)
+    resize = json.loads((tmp_path / "out" / "summary.json").read_text())["resize"]
+    assert resize["image_size"] == 32
+    assert resize["upscaled"]["total"] == 12 + 2  # the 12 small photos, the icon and the tall one
+    assert resize["cropped_over_half"]["total"] == 2
+    assert sorted(resize["examples"]["cropped_over_half"]) == ["a/tall.png", "b/strip.png"]
+    assert len(resize["examples"]["upscaled"]) == 5  # a few, not all 14
+    where = {n: split for split in ("train", "val", "test")
+             for n in RaggedImageSet.load(tmp_path / "out" / f"{split}.npz").names}
+    for key, names in (("upscaled", [n for n in where if n not in ("b/strip.png", "b/big.png", "a/twice.png")]),
+                       ("cropped_over_half", ["a/tall.png", "b/strip.png"])):
+        per_split = {split: sum(where[n] == split for n in names) for split in ("train", "val", "test")}
+        assert resize[key] == {**per_split, "total": len(names)}
+
+
+def test_ingest_summary_names_the_icon_when_the_rest_is_fine(tmp_path):
+    root = tmp_path / "imgs"
+    for k, cls in enumerate(("a", "b")):
+        (root / cls).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(np.full((40 + i, 50, 3), 60 * k, np.uint8)).save(root / cls / f"p{i}.png")
+    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(root / "a" / "icon.png")
+    summary = ingest(_folder_data(root, 5), "rgb", tmp_path / "out", image_size=32)
+    assert summary["resize"]["upscaled"]["total"] == 1 and summary["resize"]["examples"]["upscaled"] == ["a/icon.png"]
+    assert summary["resize"]["cropped_over_half"]["total"] == 0
+    assert summary["resize"]["examples"]["cropped_over_half"] == []
+    assert "resize" not in ingest(_folder_data(root, 5), "rgb", tmp_path / "o2")  # no size given, nothing said
+
+
 def test_ingest_no_skips_writes_header_only(tmp_path):
     _make_folder(tmp_path / "imgs", {"a": 4, "b": 4})
-    ingest(DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=4, test_fraction=0.5),
+    ingest(shipped_data(source="folder", path=str(tmp_path / "imgs"), min_per_class=4, test_fraction=0.5),
            "gray", tmp_path / "out")
     assert (tmp_path / "out" / "skipped.csv").read_text().splitlines() == ["path,reason"]
 
 
 def test_ingest_min_per_class_error_names_class(tmp_path):
     _make_folder(tmp_path / "imgs", {"big": 6, "rare": 2})
-    params = DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=3)
+    params = shipped_data(source="folder", path=str(tmp_path / "imgs"), min_per_class=3)
     with pytest.raises(ValueError, match=r"class 'rare' has 2 images, fewer than data.min_per_class = 3") as e:
         ingest(params, "rgb", tmp_path / "out")
     assert str(tmp_path / "imgs") in str(e.value) and "\n" not in str(e.value)
@@ -205,7 +252,7 @@ def test_ingest_min_per_class_error_names_class(tmp_path):
 def test_ingest_folder_keeps_only_listed_classes(folder_with_broken, tmp_path):
     # data.classes: listed in any order, kept in folder order and relabelled 0..k-1; the other
     # class folder is never read (its broken file is not even reported as skipped)
-    params = DataParams(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3,
+    params = shipped_data(source="folder", path=str(folder_with_broken), min_per_class=5, test_fraction=0.3,
                         classes=["fox", "cat"])
     summary = ingest(params, "rgb", tmp_path / "out")
     assert summary["class_names"] == ["cat", "fox"]
@@ -219,7 +266,7 @@ def test_ingest_folder_keeps_only_listed_classes(folder_with_broken, tmp_path):
 
 
 def test_ingest_unknown_class_is_one_line_naming_the_key(folder_with_broken, tmp_path):
-    params = DataParams(source="folder", path=str(folder_with_broken), classes=["cat", "boat"])
+    params = shipped_data(source="folder", path=str(folder_with_broken), classes=["cat", "boat"])
     with pytest.raises(ValueError) as e:
         ingest(params, "rgb", tmp_path / "out")
     message = str(e.value)
@@ -227,12 +274,12 @@ def test_ingest_unknown_class_is_one_line_naming_the_key(folder_with_broken, tmp
     assert str(folder_with_broken) in message and "it has: cat, dog, fox" in message
     assert not (tmp_path / "out").exists()  # nothing written
     with pytest.raises(ValueError, match=r"^data.classes: '10' not in digits source \(it has: 0, 1, 2, "):
-        ingest(DataParams(source="digits", classes=["3", "10"]), "gray", tmp_path / "digits")
+        ingest(shipped_data(source="digits", classes=["3", "10"]), "gray", tmp_path / "digits")
 
 
 def test_ingest_idx_keeps_listed_classes_in_both_official_splits(tmp_path):
     _make_idx(tmp_path / "fashion-mnist", gz=True, n_train=40, n_test=30)
-    params = DataParams(source="idx", path=str(tmp_path / "fashion-mnist"), min_per_class=2,
+    params = shipped_data(source="idx", path=str(tmp_path / "fashion-mnist"), min_per_class=2,
                         classes=["Sneaker", "Trouser"])
     summary = ingest(params, "gray", tmp_path / "out")
     assert summary["class_names"] == ["Trouser", "Sneaker"]  # the source's order: labels 1 and 7
@@ -243,13 +290,13 @@ def test_ingest_idx_keeps_listed_classes_in_both_official_splits(tmp_path):
 
 
 def test_classes_param_is_validated():
-    assert DataParams(classes=[3, 8]).classes == ["3", "8"]  # `classes: [3, 8]` in YAML names digits
-    assert DataParams().classes is None
+    assert shipped_data(classes=[3, 8]).classes == ["3", "8"]  # `classes: [3, 8]` in YAML names digits
+    assert shipped_data().classes is None
     for classes, words in ((["car", "car"], "each class may be listed once"), ([], "at least 1 item"),
                            ("car", "valid list")):
         with pytest.raises(ParamsError) as e:
-            parse_params({"data": {"classes": classes}})
-        assert str(e.value).startswith("params.yaml: data.classes: ") and words in str(e.value)
+            shipped({"data": {"classes": classes}})
+        assert "params.yaml: data.classes: " in str(e.value) and words in str(e.value)
         assert "\n" not in str(e.value)
 
 def _write_idx(path: Path, array: np.ndarray, magic: int | None = None) -> None:
@@ -311,7 +358,7 @@ def test_load_idx_errors(tmp_path):
 
 def test_ingest_idx_keeps_official_split_and_caps_both(tmp_path):
     _make_idx(tmp_path / "mnist", gz=True, n_train=40, n_test=30)
-    params = DataParams(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=2)
+    params = shipped_data(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=2)
     summary = ingest(params, "gray", tmp_path / "out")
     assert summary["images"] == {"train": 10, "val": 10, "test": 20}  # val: carved from the official train
     assert set(summary["per_class"]["test"].values()) == {2}
@@ -332,7 +379,7 @@ def test_load_mnist5k():
 def test_vehicles_ingest_preprocess_round_trip(tmp_path):
     if not VEHICLES.is_dir():
         pytest.skip(f"shared vehicles data set not found at {VEHICLES}")
-    params = DataParams(source="folder", path=str(VEHICLES), max_per_class=5)
+    params = shipped_data(source="folder", path=str(VEHICLES), max_per_class=5)
     summary = ingest(params, "rgb", tmp_path)
     assert len(summary["class_names"]) == 6 and summary["skipped"] == 0
     assert sum(summary["images"].values()) == 30
@@ -344,7 +391,7 @@ def test_vehicles_ingest_preprocess_round_trip(tmp_path):
 
 def test_too_few_images_for_a_validation_split_is_one_line_naming_the_key(tmp_path):
     _make_folder(tmp_path / "imgs", {"a": 3, "b": 3})
-    params = DataParams(source="folder", path=str(tmp_path / "imgs"), min_per_class=3, test_fraction=0.34)
+    params = shipped_data(source="folder", path=str(tmp_path / "imgs"), min_per_class=3, test_fraction=0.34)
     with pytest.raises(ValueError) as e:
         ingest(params, "gray", tmp_path / "out")
     assert "data.val_fraction" in str(e.value) and "too few" in str(e.value) and "\n" not in str(e.value)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import shipped
 from synthset.classify import fit, predict_proba
 from synthset.data import load_mnist5k, preprocess
 from synthset.io import ImageSet
-from synthset.params import parse_params
 from synthset.sampling import sample_per_class
 from synthset.train.loop import train_gan
 from synthset.train.tensors import to_tensor
@@ -42,7 +42,7 @@ def label_margin(d: torch.nn.Module, images: ImageSet) -> tuple[float, float]:
 
 def train_watching(arch, train, held_out, tmp_path, epochs):
     """A short real run; the discriminator's label margin on held-out real digits after every epoch."""
-    p = parse_params({"gan": {"archs": [arch], arch: {
+    p = shipped({"gan": {"archs": [arch], arch: {
         "width": 16, "epochs": epochs, "batch_size": 32, "lr_g": 1e-3, "lr_d": 1e-3, "ema_decay": 0.99}}}).arch(arch)
     margins = []
 

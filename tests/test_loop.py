@@ -13,10 +13,11 @@ import pytest
 import torch
 import yaml
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, SHIPPED, shipped
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
 from synthset.io import ImageSet, RaggedImageSet, read_json
-from synthset.params import ARCHS, parse_params
+from synthset.params import ARCHS
+from synthset.presets import apply_preset
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.loop import NonFiniteLoss, train_gan
@@ -51,14 +52,14 @@ def rgb_folder(tmp_path_factory) -> ImageSet:
         (root / "raw" / cls).mkdir(parents=True)
         for f in sorted((VEHICLES / cls).iterdir())[:12]:
             shutil.copy(f, root / "raw" / cls / f.name)
-    data = parse_params({"data": {"source": "folder", "path": str(root / "raw"), "min_per_class": 5}}).data
+    data = shipped({"data": {"source": "folder", "path": str(root / "raw"), "min_per_class": 5}}).data
     ingest(data, "rgb", root / "ingest")
     return preprocess(RaggedImageSet.load(root / "ingest" / "train.npz"), 32, "rgb")
 
 
 def arch_params(arch, **overrides):
     base = {"latent_dim": 16, "width": 8, "epochs": 1, "batch_size": 8, "checkpoint_every": 1}
-    return parse_params({"gan": {"archs": [arch], arch: {**base, **overrides}}}).arch(arch)
+    return shipped({"gan": {"archs": [arch], arch: {**base, **overrides}}}).arch(arch)
 
 
 def train(arch, data, tmp_path, seed=3, **overrides):
@@ -90,7 +91,7 @@ def test_same_seed_same_weights_on_cpu(arch, digits, tmp_path):
 
 
 def test_logs_every_step_and_grids_every_epoch(digits, tmp_path):
-    train("dcgan", digits, tmp_path, epochs=3, batch_size=16)
+    train("dcgan", digits, tmp_path, epochs=3, batch_size=16, grid_every=1)
     loss = pd.read_csv(tmp_path / "live/plots/metrics/train/loss_d.tsv", sep="\t")
     assert len(loss) == 3 * (60 // 16)
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [f"epoch_{e:04d}.png" for e in range(4)]
@@ -129,7 +130,9 @@ def test_kill_minus_9_then_rerun_resumes_to_the_same_weights(tmp_path):
               "preprocess": {"image_size": 8},
               "gan": {"archs": ["cdcgan"], "cdcgan": {"epochs": 15, "width": 8, "latent_dim": 8, "batch_size": 8,
                                                        "checkpoint_every": 1, "ema_decay": 0.9, "replay": True}}}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.copy(SHIPPED, tmp_path / "params.yaml")
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(params))
+    apply_preset(tmp_path / "params.yaml", tmp_path / "run.yaml")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     for stage in (["ingest", "--out", "ing"], ["preprocess", "--ingested", "ing", "--out", "pre"]):
         subprocess.run([sys.executable, "-m", f"synthset.stages.{stage[0]}", *stage[1:]], cwd=tmp_path, env=env,

@@ -4,9 +4,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import SHIPPED, shipped
 from synthset.params import ParamsError, load_params, parse_params
+from synthset.presets import apply_preset, dvc_set_args
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_RAW = yaml.safe_load(SHIPPED.read_text())
 
 
 def test_shipped_params_file_is_valid_and_complete():
@@ -17,6 +20,14 @@ def test_shipped_params_file_is_valid_and_complete():
     assert raw == params.model_dump()
 
 
+def written_into_params_yaml(values: dict, into: dict = SHIPPED_RAW) -> dict:
+    """The shipped settings with `values` typed over them, unknown keys included."""
+    out = dict(into)
+    for key, value in values.items():
+        out[key] = written_into_params_yaml(value, into[key]) if isinstance(value, dict) and key in into else value
+    return out
+
+
 @pytest.mark.parametrize("raw, key, words", [
     ({"preprocess": {"image_size": 0}}, "preprocess.image_size", "b * 2^k"),
     ({"preprocess": {"image_size": 100}}, "preprocess.image_size", "b * 2^k"),
@@ -24,12 +35,12 @@ def test_shipped_params_file_is_valid_and_complete():
     ({"gan": {"archs": ["stylegan9"]}}, "gan.archs.0", "'dcgan'"),
     ({"gan": {"dcgan": {"lr": 0.1}}}, "gan.dcgan.lr", "unknown key"),
     ({"gan": {"dcgan": {"epochs": "many"}}}, "gan.dcgan.epochs", "integer"),
-    ({"data": {"source": "folder"}}, "data.path", "required"),
+    ({"data": {"source": "folder"}}, "data.path", "name its folder"),
     ({"device": "tpu"}, "device", "'auto'"),
 ])
 def test_bad_values_name_the_key(raw, key, words):
     with pytest.raises(ParamsError) as err:
-        parse_params(raw)
+        parse_params(written_into_params_yaml(raw))
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith(f"params.yaml: {key}")
@@ -38,7 +49,7 @@ def test_bad_values_name_the_key(raw, key, words):
 
 @pytest.mark.parametrize("size", [8, 28, 32, 64, 128, 96])
 def test_sizes_the_generators_can_make(size):
-    assert parse_params({"preprocess": {"image_size": size}}).preprocess.image_size == size
+    assert shipped({"preprocess": {"image_size": size}}).preprocess.image_size == size
 
 
 def test_missing_or_broken_file(tmp_path):
@@ -55,7 +66,63 @@ def test_missing_or_broken_file(tmp_path):
 
 
 def test_arch_must_be_listed():
-    params = parse_params({})
-    assert params.arch("dcgan").lr_g == 2e-4
+    params = shipped({"gan": {"archs": ["dcgan"]}})
+    assert params.arch("dcgan").lr_g == SHIPPED_RAW["gan"]["dcgan"]["lr_g"]
     with pytest.raises(ParamsError, match="not listed"):
         params.arch("sngan")
+
+
+def test_params_yaml_is_the_only_source_of_settings(tmp_path):
+    """No setting has a code default to drift from params.yaml: an empty or partial file
+    stops with the missing key named, never runs on numbers nobody wrote down."""
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(ParamsError, match=r"^.*empty.yaml: device: missing \(every key must be set"):
+        load_params(empty)
+    partial = {k: v for k, v in SHIPPED_RAW.items()}
+    partial["gan"] = {**SHIPPED_RAW["gan"], "dcgan": {k: v for k, v in SHIPPED_RAW["gan"]["dcgan"].items()
+                                                      if k != "epochs"}}
+    with pytest.raises(ParamsError, match=r"gan\.dcgan\.epochs: missing"):
+        parse_params(partial)
+
+
+def test_a_preset_with_an_unknown_key_is_refused(tmp_path):
+    preset = tmp_path / "typo.yaml"
+    preset.write_text("gan:\n  dcgan:\n    epoch: 3\n")
+    with pytest.raises(ParamsError, match=r"typo.yaml: gan.dcgan.epoch: unknown key"):
+        load_params(SHIPPED, preset)
+    with pytest.raises(ParamsError, match="unknown key"):
+        apply_preset(SHIPPED, preset)  # refused before anything is written
+
+
+def test_applying_a_preset_keeps_every_comment_and_changes_only_its_keys(tmp_path):
+    preset = tmp_path / "long.yaml"
+    preset.write_text("gan:\n  archs: [dcgan, sngan]\n  dcgan:\n    epochs: 400\n    ema_decay: null\n"
+                      "data:\n  classes: [3, 8]\n")
+    params = tmp_path / "params.yaml"
+    params.write_text(SHIPPED.read_text())
+    changes = apply_preset(params, preset)
+    assert dict(changes) == {"gan.archs": ["dcgan", "sngan"], "gan.dcgan.epochs": 400,
+                             "gan.dcgan.ema_decay": None, "data.classes": [3, 8]}
+    assert load_params(params) == load_params(SHIPPED, preset)
+    before, after = SHIPPED.read_text().splitlines(), params.read_text().splitlines()
+    assert len(before) == len(after)
+    changed = [(b, a) for b, a in zip(before, after) if b != a]
+    assert len(changed) == 4, changed
+    comment = [b.partition("#")[2] for b, _ in changed]
+    assert comment == [a.partition("#")[2] for _, a in changed]  # each changed line keeps its comment
+    assert "  classes: [3, 8]" in after[[i for i, b in enumerate(before) if b.startswith("  classes:")][0]]
+
+
+@pytest.mark.parametrize("preset", sorted((ROOT / "presets").glob("*.yaml")), ids=lambda p: p.stem)
+def test_dvc_set_args_give_what_the_preset_gives(tmp_path, preset):
+    """`dvc exp run $(synthset preset --dvc-args P)`: DVC's own override parser, fed our flags,
+    writes the same settings as applying the preset."""
+    from dvc.utils.hydra import apply_overrides
+
+    args = dvc_set_args(preset, params_path=SHIPPED)
+    assert args[::2] == ["-S"] * (len(args) // 2) and all(" " not in a for a in args)  # survive $(...)
+    params = tmp_path / "params.yaml"
+    params.write_text(SHIPPED.read_text())
+    apply_overrides(params, args[1::2])
+    assert load_params(params) == load_params(SHIPPED, preset)

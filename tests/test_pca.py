@@ -8,11 +8,11 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
+from conftest import shipped
 from synthset.baselines.pca import max_components, pca_images
 from synthset.classify import fit
 from synthset.classify.load import save_classifier
 from synthset.io import ImageSet
-from synthset.params import parse_params
 from synthset.scorecard import References, scorecard
 
 CPU = torch.device("cpu")
@@ -92,7 +92,7 @@ def references(digits, tmp_path_factory):
     train, held_out = digits
     val = ImageSet(held_out.images[::2], held_out.labels[::2], held_out.class_names)
     test = ImageSet(held_out.images[1::2], held_out.labels[1::2], held_out.class_names)
-    params = parse_params({"classify": {"model": "softmax", "epochs": 20},
+    params = shipped({"classify": {"model": "softmax", "epochs": 20},
                            "evaluate": {"kid_subsets": 10, "kid_subset_size": 100, "ssim_k": 3}})
     c = params.classify
     model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, CPU)

@@ -9,10 +9,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from conftest import BIN
+from conftest import BIN, shipped
 from synthset.data import load_digits, preprocess
 from synthset.models.factory import generator_spec
-from synthset.params import parse_params
 from synthset.release import load_release, write_release
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import load_generator, save_model
@@ -25,7 +24,7 @@ def release(request, tmp_path_factory):
     arch = request.param
     tmp = tmp_path_factory.mktemp(arch)
     data = preprocess(load_digits(), 8, "gray")
-    p = parse_params({"gan": {"archs": [arch], arch: {"epochs": 1, "width": 8, "latent_dim": 8, "batch_size": 16,
+    p = shipped({"gan": {"archs": [arch], arch: {"epochs": 1, "width": 8, "latent_dim": 8, "batch_size": 16,
                                                       "ema_decay": 0.9}}}).arch(arch)
     g = train_gan(arch, data, p, torch.device("cpu"), 0, TrainLog(tmp / "live", tmp / "fig", data.num_classes))
     save_model(tmp / "model", generator_spec(arch, data, p), g)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import shipped
 from synthset.data import load_digits, preprocess
 from synthset.io import ImageSet
-from synthset.params import parse_params
 from synthset.train.loop import train_gan
 from synthset.train.trainlog import TrainLog
 from synthset.train.tricks import batch_norms, recalibrate_batch_norm
@@ -25,7 +25,7 @@ def digits() -> ImageSet:
 
 def trained(arch, data, tmp_path, on_epoch=None, **overrides):
     base = {"latent_dim": 16, "width": 16, "epochs": 6, "batch_size": 20, "lr_g": 1e-3, "lr_d": 1e-3}
-    p = parse_params({"gan": {"archs": [arch], arch: {**base, **overrides}}}).arch(arch)
+    p = shipped({"gan": {"archs": [arch], arch: {**base, **overrides}}}).arch(arch)
     log = TrainLog(tmp_path / "live", tmp_path / "grids", data.num_classes)
     return train_gan(arch, data, p, CPU, 0, log, on_epoch=on_epoch)
 

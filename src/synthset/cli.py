@@ -1,10 +1,12 @@
-"""`synthset generate`: labelled images from a release folder, with nothing else needed."""
+"""`synthset generate`: labelled images from a release folder, with nothing else needed.
+`synthset preset`: apply a preset (a short file of overrides) to params.yaml."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from .device import resolve_device
+from .params import ParamsError
 from .release import load_release, write_image_folder
 from .sampling import sample_per_class
 
@@ -16,6 +18,16 @@ def generate(ns) -> None:
     print(f"wrote {len(images)} images ({ns.per_class} per class, {images.num_classes} classes) to {out}")
 
 
+def preset(ns) -> None:
+    from .presets import apply_preset, dvc_set_args  # ruamel only for this command
+
+    if ns.dvc_args:
+        print(" ".join(dvc_set_args(*ns.presets, params_path=ns.params)))
+        return
+    for key, value in apply_preset(ns.params, *ns.presets):
+        print(f"{ns.params}: {key} = {value!r}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="synthset", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -25,12 +37,17 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--out", required=True, help="output folder")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p = sub.add_parser("preset", help="write a preset's values into params.yaml (comments kept)")
+    p.add_argument("presets", nargs="+", help="preset files (presets/*.yaml), applied in order")
+    p.add_argument("--params", default="params.yaml", help="the params file to change (default: params.yaml)")
+    p.add_argument("--dvc-args", action="store_true",
+                   help="change nothing; print `-S key=value` flags for `dvc exp run` instead")
     ns = parser.parse_args(argv)
-    if ns.per_class < 1:
+    if ns.command == "generate" and ns.per_class < 1:
         parser.error("--per-class must be at least 1")
     try:
-        generate(ns)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        {"generate": generate, "preset": preset}[ns.command](ns)
+    except (ParamsError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
 

