@@ -6,7 +6,6 @@ import pandas as pd
 
 from synthset.io import ImageSet, write_json
 from synthset.report import ArchResult, PCAResult, build_report, headline, summary_table
-from synthset.sampling import grid_png
 
 
 def pca_outputs(results, mode: str, accs: list[float], vals: list[float] | None = None) -> None:
@@ -26,7 +25,7 @@ def pca_outputs(results, mode: str, accs: list[float], vals: list[float] | None 
     rng = np.random.default_rng(0)
     images = ImageSet(rng.integers(0, 255, (6, 8, 8, 1), dtype=np.uint8), np.repeat([0, 1], 3), ["a", "b"])
     for n in curve.n:
-        grid_png(images, folder / f"grid_n{n:04d}.png", 3)
+        images.save(folder / f"preview_n{n:04d}.npz")
 
 
 def test_pca_rows_quote_the_n_chosen_on_validation_from_its_metrics_file(tmp_path):
@@ -76,3 +75,23 @@ def test_headline_compares_the_best_generator_with_real_and_with_pca_sample(tmp_
     write_json(tmp_path / "metrics" / "tstr" / "dcgan.json", {"acc_fake": 0.93, "acc_real": 0.97})
     assert headline(archs, [PCAResult("sample", tmp_path)]).endswith("every generator beats that baseline.")
     assert headline([ArchResult("wgan_gp", tmp_path)], []) is None
+
+
+def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
+    real = ImageSet(np.zeros((4, 8, 8, 1), np.uint8), np.repeat([0, 1], 2), ["a", "b"])
+    summary = {"images": {"train": 30, "val": 4, "test": 8}, "skipped": 2,  # ingest's summary.json
+               "resize": {"image_size": 32,
+                          "upscaled": {"train": 2, "val": 0, "test": 1, "total": 3},
+                          "cropped_over_half": {"train": 1, "val": 0, "test": 0, "total": 1},
+                          "examples": {"upscaled": ["a/icon.png", "a/tall.png", "b/s&m.png"],
+                                       "cropped_over_half": ["b/strip.png"]}}}
+    page = build_report(real, [], tmp_path / "report", 2, data_summary=summary)
+    line = ("Data: 2 unreadable file(s) skipped; 3 of 42 images smaller than 32 px, upscaled "
+            "(e.g. a/icon.png, a/tall.png, b/s&m.png); 1 of 42 images longer than 2:1, over half their area "
+            "cropped away (e.g. b/strip.png).")
+    html = page.read_text()
+    assert f"<p>{line.replace('&', '&amp;')}</p>" in html
+    assert html.index(line[:30]) < html.index("<h2>Summary</h2>")  # in the header, above the results
+    md = (page.parent / "report.md").read_text()
+    assert line in md and md.index(line) < md.index("## Summary")
+    assert "Data:" not in build_report(real, [], tmp_path / "bare", 2).read_text()  # no summary, no line

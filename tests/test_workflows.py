@@ -1,51 +1,142 @@
-"""dvc.yaml and the Snakefile are one DAG: same stages, commands and outputs, both runnable."""
+"""dvc.yaml and the Snakefile are one DAG: same stages, commands, outputs, deps and params, both runnable."""
 from __future__ import annotations
 
 import csv
 import io
 import json
 import re
+import sys
+import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from dvc.repo import Repo
 
 from browser import check_page
 from conftest import ROOT, run
+from synthset.codedeps import modules_run_by, stage_code
+from synthset.params import json_schema
 
 REDIRECT = re.compile(r"\s+2>\s*\S+$")  # Snakemake sends each rule's stderr to its log file
+THREADS = re.compile(r" --threads \d+")  # Snakemake passes its {threads}; DVC leaves params.yaml's `threads`
 
 
-def dvc_stages(root: Path) -> dict[str, tuple[str, set[str]]]:
+@dataclass
+class Stage:
+    cmd: str
+    outs: set[str]
+    deps: set[str]
+    params: set[str]
+
+
+def dvc_stages(root: Path) -> dict[str, Stage]:
+    from dvc.dependency.param import ParamsDependency
+
+    stages = {}
     with Repo(str(root)) as repo:
-        return {s.addressing: (" ".join(s.cmd.split()), {str(o.def_path) for o in s.outs})
-                for s in repo.index.stages}
+        for s in repo.index.stages:
+            params = {p for d in s.deps if isinstance(d, ParamsDependency) for p in d.params}
+            deps = {str(d.def_path) for d in s.deps if not isinstance(d, ParamsDependency)}
+            stages[s.name] = Stage(" ".join(s.cmd.split()), {str(o.def_path) for o in s.outs}, deps, params)
+    return stages
 
 
-def snakemake_jobs(root: Path) -> dict[str, tuple[str, set[str]]]:
-    """Parse `snakemake -n -p --forceall`: one block per job with its outputs and shell command."""
+def snakemake_stage_params(root: Path, config: dict) -> dict[str, list[str]]:
+    """STAGE_PARAMS from rules/common.smk, the keys each rule passes to `params: settings=...`."""
+    namespace = {"config": config}
+    exec(compile((root / "rules" / "common.smk").read_text(), "common.smk", "exec"), namespace)
+    return namespace["STAGE_PARAMS"]
+
+
+def snakemake_jobs(root: Path) -> dict[str, Stage]:
+    """Parse `snakemake -n -p --forceall`: one block per job with its inputs, outputs and shell
+    command; its params are the keys rules/common.smk lists for the rule."""
     text = run(["snakemake", "--forceall", "-n", "-p"], root).stdout
+    config = yaml.safe_load((root / "params.yaml").read_text())
+    stage_params = snakemake_stage_params(root, config)
+    for rule in re.findall(r"^rule (\w+):$", "\n".join(p.read_text() for p in (root / "rules").glob("*.smk")), re.M):
+        text_of_rule = re.search(rf"^rule {rule}:$(.*?)(?=^rule |\Z)", "\n".join(
+            p.read_text() for p in (root / "rules").glob("*.smk")), re.M | re.S).group(1)
+        assert f'code("{rule}")' in text_of_rule, f"rule {rule} does not depend on its code"
+        if stage_params[rule]:
+            assert f'settings("{rule}")' in text_of_rule, f"rule {rule} does not pass its params"
     jobs = {}
     for block in re.split(r"^(?=rule \w+:$)", text, flags=re.M)[1:]:
         name = block.split(":", 1)[0].removeprefix("rule ")
-        wildcards = re.search(r"^\s+wildcards: \w+=(\S+)$", block, re.M)
-        if wildcards:
-            name = f"{name}@{wildcards.group(1)}"
+        found = re.search(r"^\s+wildcards: (\w+)=(\S+)$", block, re.M)
+        wildcards = {found.group(1): found.group(2)} if found else {}
+        if found:
+            name = f"{name}@{found.group(2)}"
         outputs = re.search(r"^\s+output: (.+)$", block, re.M)
+        inputs = re.search(r"^\s+input: (.+)$", block, re.M)
         shell = re.search(r"^Shell command: (.+)$", block, re.M)
         if shell and outputs:
-            jobs[name] = (" ".join(REDIRECT.sub("", shell.group(1)).split()),
-                          {o.strip() for o in outputs.group(1).split(",")})
+            rule = name.split("@")[0]
+            jobs[name] = Stage(" ".join(THREADS.sub("", REDIRECT.sub("", shell.group(1))).split()),
+                               {o.strip() for o in outputs.group(1).split(",")},
+                               {i.strip() for i in inputs.group(1).split(",")} if inputs else set(),
+                               {key.format(**wildcards) for key in stage_params[rule]})
     return jobs
 
 
+def py_files(root: Path, dep: str) -> set[str]:
+    path = root / dep
+    return {p.relative_to(root).as_posix() for p in path.rglob("*.py")} if path.is_dir() else {dep}
+
+
+def within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def test_dvc_and_snakemake_declare_the_same_stages():
+    """Same stages, commands, outputs, params and deps: the code each runs exactly (file by
+    file), the data each reads up to the grain (DVC may name a folder where Snakemake names
+    the files in it)."""
     dvc, snake = dvc_stages(ROOT), snakemake_jobs(ROOT)
     assert sorted(dvc) == sorted(snake)
-    for name in dvc:
-        assert dvc[name][0] == snake[name][0], f"{name}: commands differ"
-        assert dvc[name][1] == snake[name][1], f"{name}: outputs differ"
+    for name, d in dvc.items():
+        s = snake[name]
+        assert d.cmd == s.cmd, f"{name}: commands differ"
+        assert d.outs == s.outs, f"{name}: outputs differ"
+        assert d.params == s.params, f"{name}: params differ"
+        code = {f for dep in d.deps if dep.startswith("src/") for f in py_files(ROOT, dep)}
+        assert code == {i for i in s.deps if i.startswith("src/")}, f"{name}: code deps differ"
+        data, inputs = {x for x in d.deps if not x.startswith("src/")}, {x for x in s.deps if not x.startswith("src/")}
+        assert all(any(within(i, x) for x in data) for i in inputs), f"{name}: Snakemake reads more: {inputs - data}"
+        assert all(any(within(i, x) for i in inputs) for x in data), f"{name}: DVC reads more: {data - inputs}"
+
+
+def test_every_stage_depends_on_the_code_it_imports():
+    """dvc.yaml's code deps are the stage script's imports, followed through the package."""
+    for name, stage in dvc_stages(ROOT).items():
+        script = name.split("@")[0]
+        assert {d for d in stage.deps if d.startswith("src/")} == set(stage_code(script, ROOT / "src")), name
+
+
+def test_code_deps_follow_lazy_imports_and_cover_what_python_loads(tmp_path):
+    """The analysis sees imports inside functions (they run too), and every synthset module a
+    stage script loads when Python imports it is among the modules the analysis names."""
+    pkg = tmp_path / "src" / "synthset"
+    for path, text in {"__init__.py": "", "stages/__init__.py": "", "stages/_cli.py": "",
+                       "stages/x.py": "from . import _cli\nfrom ..a import f\n\ndef main():\n"
+                                      "    from ..b.c import g\n    import synthset.d\n",
+                       "a.py": "", "b/__init__.py": "", "b/c.py": "from ..e import h\n", "d.py": "",
+                       "e.py": "", "unused.py": ""}.items():
+        (pkg / path).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / path).write_text(text)
+    assert stage_code("x", tmp_path / "src") == sorted(f"src/synthset/{p}" for p in (
+        "a.py", "b", "d.py", "e.py", "stages/_cli.py", "stages/x.py"))
+    check = ("import importlib, json, sys\nout = {}\nfor stage in sys.argv[1:]:\n"
+             "    for m in [m for m in sys.modules if m.startswith('synthset')]:\n        del sys.modules[m]\n"
+             "    importlib.import_module('synthset.stages.' + stage)\n"
+             "    out[stage] = sorted(m for m in sys.modules if m.startswith('synthset'))\nprint(json.dumps(out))")
+    stages = sorted(p.stem for p in (ROOT / "src/synthset/stages").glob("*.py") if not p.stem.startswith("_"))
+    loaded = json.loads(run([sys.executable, "-c", check, *stages], ROOT).stdout)
+    for stage in stages:
+        assert set(loaded[stage]) <= modules_run_by(stage, ROOT / "src"), stage
 
 
 def test_snakemake_lint_and_dry_run_pass():
@@ -63,7 +154,9 @@ def expect_outputs(root: Path) -> None:
                  "results/metrics/fidelity/dcgan.json", "results/metrics/privacy/sngan.json",
                  "results/metrics/ssim/dcgan.json", "results/evaluation/privacy/dcgan/knn_pixels.png",
                  "results/metrics/pca/sample.json", "results/metrics/pca/reconstruct.json",
-                 "results/plots/pca/sample.csv", "results/evaluation/pca/reconstruct/grid_n0015.png"]:
+                 "results/plots/pca/sample.csv", "results/evaluation/pca/reconstruct/preview_n0015.npz",
+                 "results/plots/mixed/dcgan.csv", "results/samples/sngan/ssim_selected.npz",
+                 "results/metrics/summary.json"]:
         assert (root / path).is_file(), path
     curve = (root / "results/plots/pca/sample.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "15"]
@@ -89,15 +182,61 @@ def expect_report(index: Path) -> None:
         assert row in text
 
 
+def dvc_changed(project: Path) -> set[str]:
+    """The stages `dvc status` says must rerun (their own deps or params changed)."""
+    return set(json.loads(run(["dvc", "status", "--json"], project).stdout))
+
+
+def stages_running(module: str, names) -> set[str]:
+    """The stages (name@item) whose code deps hold `module`, by the import analysis."""
+    return {n for n in names if any(within(module, d) for d in stage_code(n.split("@")[0], ROOT / "src"))}
+
+
+def touch_code(project: Path, module: str) -> None:
+    path = project / module
+    path.write_text(path.read_text() + "\n# an edit\n")
+
+
+def metric_columns(shown: list) -> int:
+    """How many metric columns `dvc exp show` has: the numeric leaves of the workspace's metrics."""
+    def leaves(x):
+        return sum(leaves(v) for v in x.values()) if isinstance(x, dict) else int(isinstance(x, (int, float)))
+    [workspace] = [c for c in shown if c["rev"] == "workspace"]
+    return sum(leaves(m["data"]) for m in workspace["data"]["metrics"].values())
+
+
 @pytest.mark.slow
 def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     run(["dvc", "repro"], project)
     expect_outputs(project)
+    started = time.perf_counter()
     again = run(["dvc", "repro"], project)
+    print(f"no-op dvc repro: {time.perf_counter() - started:.1f} s")
     for stage in ("ingest", "preprocess", "train_gan@dcgan", "train_gan@sngan", "sample@sngan", "release@dcgan",
                   "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan",
-                  "pca@sample", "pca@reconstruct", "report"):
+                  "pca@sample", "pca@reconstruct", "summary", "report"):
         assert f"Stage '{stage}' didn't change, skipping" in again.stdout, again.stdout
+
+    # dvc exp show leads with the summary: a few columns per generator, not per class
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    archs, modes = 2, 2  # the tiny params: dcgan, sngan; PCA sample, reconstruct
+    assert metric_columns(shown) == 2 + 6 * archs + 6 * modes
+    assert 2 + 6 * 4 + 6 * 2 <= 40, "the default run (4 archs, 2 PCA modes) keeps under 40 columns"
+
+    # a code edit reruns exactly the stages that run the edited code
+    names = dvc_stages(project)
+    for module in ("src/synthset/metrics/ssim.py", "src/synthset/train/loop.py"):
+        touch_code(project, module)
+        expected = stages_running(module, names)
+        assert expected and expected < set(names)
+        assert dvc_changed(project) == expected, module
+        run(["dvc", "commit", "-f", *sorted(expected)], project)  # accept the edit: outputs stay as they are
+
+    # the report's grid size reruns the report alone
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("grid_per_class: 4", "grid_per_class: 3"))
+    assert dvc_changed(project) == {"report"}
+    run(["dvc", "repro"], project)
 
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline"], project)
@@ -108,15 +247,14 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     assert found, "the experiment is not listed by dvc exp show"
     params = found[0]["revs"][0]["data"]["params"]["params.yaml"]["data"]
     assert params["gan"]["dcgan"]["epochs"] == 3
-    metrics = found[0]["revs"][0]["data"]["metrics"]
-    assert any("train_seconds" in m["data"] for m in metrics.values())
+    summary = found[0]["revs"][0]["data"]["metrics"]["results/metrics/summary.json"]["data"]
+    assert isinstance(summary["dcgan"]["train_seconds"], float)
 
 
 def key_columns(arch: str) -> str:
     """README's `dvc exp show --keep` pattern: seed 003's F, D, B and the four numbers to compare."""
-    return (rf"Experiment|gan\.{arch}\.(capacity|d_depth|batch_size)$|(.*tstr/{arch}\.json:)?acc_fake$"
-            rf"|(.*fidelity/{arch}\.json:)?fid$|(.*privacy/{arch}\.json:)?copy_share$"
-            rf"|(.*train_gan/{arch}/metrics\.json:)?train_seconds$")
+    return (rf"Experiment|gan\.{arch}\.(capacity|d_depth|batch_size)$"
+            rf"|(.*summary\.json:)?{arch}\.(acc_fake|fid|copy_share|train_seconds)$")
 
 
 @pytest.mark.slow
@@ -136,21 +274,19 @@ def test_dvc_exp_queued_grid_then_table_and_curves(project: Path):
     assert sorted(by_capacity) == [1, 2], exps.keys()
     for name, data in exps.items():
         assert data["params"]["params.yaml"]["data"]["gan"]["archs"] == ["dcgan"]
-        metrics = {path: m["data"] for path, m in data["metrics"].items()}
-        for path, key in (("results/metrics/tstr/dcgan.json", "acc_fake"),
-                          ("results/metrics/fidelity/dcgan.json", "fid"),
-                          ("results/metrics/privacy/dcgan.json", "copy_share"),
-                          ("results/live/train_gan/dcgan/metrics.json", "train_seconds")):
-            assert isinstance(metrics[path][key], float), (name, path, key)
+        summary = data["metrics"]["results/metrics/summary.json"]["data"]
+        assert sorted(summary) == ["dcgan", "pca_sample", "real"]
+        for key in ("acc_fake", "gan_test", "fid", "recall", "copy_share", "train_seconds"):
+            assert isinstance(summary["dcgan"][key], float), (name, key)
 
     table = run(["dvc", "exp", "show", "--drop", ".*", "--keep", key_columns("dcgan"), "--csv"], project).stdout
     # DVC prefixes a metric with its file only where the name is not unique: compare the names after ':'
     rows = [{col.rpartition(":")[2]: value for col, value in row.items()} for row in csv.DictReader(io.StringIO(table))]
     assert sorted(rows[0]) == sorted(["Experiment", "gan.dcgan.capacity", "gan.dcgan.d_depth", "gan.dcgan.batch_size",
-                                      "acc_fake", "fid", "copy_share", "train_seconds"]), table
+                                      "dcgan.acc_fake", "dcgan.fid", "dcgan.copy_share", "dcgan.train_seconds"]), table
     listed = {row["Experiment"]: row for row in rows if row["Experiment"]}
     assert [listed[by_capacity[c]]["gan.dcgan.capacity"] for c in (1, 2)] == ["1", "2"]
-    assert all(float(listed[name][key]) >= 0 for name in exps for key in ("acc_fake", "fid", "train_seconds"))
+    assert all(float(listed[name][f"dcgan.{key}"]) >= 0 for name in exps for key in ("acc_fake", "fid", "train_seconds"))
 
     plots = json.loads(run(["dvc", "plots", "diff", *exps, "--targets", "results/live/train_gan/dcgan/plots/metrics",
                             "--json"], project).stdout)
@@ -158,6 +294,22 @@ def test_dvc_exp_queued_grid_then_table_and_curves(project: Path):
         [plot] = plots["data"][f"results/live/train_gan/dcgan/plots/metrics/train/{curve}.tsv"]
         assert sorted(plot["revisions"]) == sorted(exps)
         assert {point["rev"] for point in plot["content"]["data"]["values"]} == set(exps)
+    mixed = json.loads(run(["dvc", "plots", "diff", *exps, "--targets", "results/plots/mixed/dcgan.csv", "--json"],
+                           project).stdout)
+    [plot] = mixed["data"]["results/plots/mixed/dcgan.csv"]
+    assert {point["rev"] for point in plot["content"]["data"]["values"]} == set(exps)
+
+
+def snakemake_planned(project: Path, *args: str) -> dict[str, str]:
+    """{job: reason} of a dry run."""
+    text = run(["snakemake", "-n", *args], project).stdout
+    planned = {}
+    for block in re.split(r"^(?=rule \w+:$)", text, flags=re.M)[1:]:
+        name = block.split(":", 1)[0].removeprefix("rule ")
+        found = re.search(r"^\s+wildcards: \w+=(\S+)$", block, re.M)
+        reason = re.search(r"^\s+reason: (.+)$", block, re.M)
+        planned[f"{name}@{found.group(1)}" if found else name] = reason.group(1) if reason else ""
+    return planned
 
 
 @pytest.mark.slow
@@ -166,6 +318,17 @@ def test_snakemake_runs_the_same_pipeline(project: Path):
     expect_outputs(project)
     again = run(["snakemake", "--cores", "2"], project)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # a code edit: the jobs that run it are planned for it, the rest only as their consumers
+    module = "src/synthset/metrics/ssim.py"
+    touch_code(project, module)
+    planned = snakemake_planned(project, "--rerun-triggers", "code", "input", "params")
+    names = set(snakemake_jobs(project))
+    assert {job for job, reason in planned.items() if module in reason} == stages_running(module, names)
+    run(["snakemake", "--cores", "2", "--touch"], project)  # accept the edit: outputs stay as they are
+    # the report's grid size: the report job alone
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("grid_per_class: 4", "grid_per_class: 3"))
+    assert set(snakemake_planned(project)) == {"report", "all"}
     # the same run, as Snakemake's own report: the outputs marked report(...), offline
     run(["snakemake", "--report", "report.zip"], project)
     expect_snakemake_report(project, project / "report.zip")
@@ -175,13 +338,13 @@ def test_snakemake_runs_the_same_pipeline(project: Path):
 MARKED = {
     "Data": ["data/prepared/ingest/summary.json"],
     "Training": ["results/figures/dcgan/epoch_0000.png", "results/live/train_gan/sngan/metrics.json"],
-    "Samples": ["results/samples/dcgan/grid.png", "results/samples/sngan/grid.png"],
     "Utility (TSTR)": ["results/metrics/baseline.json", "results/classifier/real/confusion.png",
-                       "results/metrics/tstr/dcgan.json", "results/evaluation/tstr/sngan/mixed.png"],
+                       "results/metrics/tstr/dcgan.json", "results/evaluation/tstr/sngan/mixed.png",
+                       "results/plots/mixed/sngan.csv"],
     "Realism (SSIM)": ["results/metrics/ssim/sngan.json", "results/evaluation/ssim/dcgan/histogram.png"],
     "Realism (FID family)": ["results/metrics/fidelity/dcgan.json"],
     "Privacy": ["results/metrics/privacy/sngan.json", "results/evaluation/privacy/dcgan/knn_pixels.png"],
-    "PCA baseline": ["results/evaluation/pca/sample/curve.png", "results/evaluation/pca/reconstruct/grid_n0015.png",
+    "PCA baseline": ["results/evaluation/pca/sample/curve.png",
                      "results/metrics/pca/reconstruct.json", "results/plots/pca/sample.csv"],
     "Release": ["results/release/dcgan/MODEL_CARD.md", "results/release/sngan/MODEL_CARD.md"],
     "Report": ["results/report/index.html"],
@@ -218,3 +381,29 @@ def expect_snakemake_report(root: Path, archive: Path) -> None:
     page = check_page(index)
     assert page.broken_images == [] and page.errors == []
     assert "PCA baseline" in page.headings
+
+
+def test_snakemake_validates_params_against_the_schema_of_the_params_model(tmp_path):
+    """schemas/params.schema.json is the pydantic model's own schema, and the Snakefile refuses
+    a params.yaml that breaks it before planning anything."""
+    assert json.loads((ROOT / "schemas/params.schema.json").read_text()) == json_schema(), (
+        "run: python -c 'from synthset.params import write_json_schema; write_json_schema()'")
+    for name in ("Snakefile", "rules", "schemas", "report", "envs", "src", "data"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["gan"]["dcgan"]["epochs"] = "many"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    refused = run(["snakemake", "-n"], tmp_path, check=False)
+    assert refused.returncode != 0 and "'many' is not of type 'integer'" in refused.stdout + refused.stderr
+
+
+def test_gpu_rules_agree_in_rules_and_slurm_profile():
+    """The rules that use a GPU ask for one (gpu=1), and only those; the SLURM profile sends
+    exactly those to the GPU partition."""
+    text = "\n".join(p.read_text() for p in sorted((ROOT / "rules").glob("*.smk")))
+    blocks = dict(re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", text, re.M | re.S))
+    gpu = {rule for rule, body in blocks.items() if re.search(r"^\s+gpu=1,$", body, re.M)}
+    torch_device = {rule for rule in blocks if "synthset.device" in modules_run_by(rule, ROOT / "src")}
+    assert gpu == torch_device, "gpu=1 must be on exactly the rules that pick a torch device"
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    assert {r for r, res in profile["set-resources"].items() if res.get("slurm_partition") == "gpu"} == gpu

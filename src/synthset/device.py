@@ -16,12 +16,17 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def use_threads(threads: int) -> None:
+    """torch's CPU threads: params.yaml's `threads`, or the runner's (Snakemake's {threads}); 0 keeps torch's."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def seed_everything(seed: int, threads: int = 0) -> torch.Generator:
     """Seed python, numpy and torch; make CPU kernels deterministic. Returns a torch generator."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    if threads:
-        torch.set_num_threads(threads)
+    use_threads(threads)
     return torch.Generator().manual_seed(seed)

@@ -40,6 +40,21 @@ def read_json(path: str | Path):
     return json.loads(Path(path).read_text())
 
 
+def _write_npz(path: str | Path, **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+
+def _read_npz(path: str | Path, made_by: str) -> dict[str, np.ndarray]:
+    """Every array of an .npz written by `_write_npz` (no pickle); a missing file names its maker."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such image set (run {made_by} first)")
+    with np.load(path, allow_pickle=False) as z:
+        return {name: z[name] for name in z.files}
+
+
 @dataclass
 class ImageSet:
     """Same-size labelled images: uint8 (N, H, W, C), int64 labels, class names."""
@@ -75,22 +90,21 @@ class ImageSet:
         return ImageSet(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
                         self.class_names)
 
+    def first_per_class(self, k: int) -> "ImageSet":
+        """The first k images of every class, in class order (what a grid of k per class shows)."""
+        keep = np.concatenate([np.flatnonzero(self.labels == c)[:k] for c in range(self.num_classes)])
+        return ImageSet(self.images[keep], self.labels[keep], self.class_names)
+
     def of_class(self, c: int) -> np.ndarray:
         return self.images[self.labels == c]
 
     def save(self, path: str | Path) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, images=self.images, labels=self.labels,
-                                    class_names=np.array(self.class_names, dtype=str))
+        _write_npz(path, images=self.images, labels=self.labels, class_names=np.array(self.class_names, dtype=str))
 
     @classmethod
     def load(cls, path: str | Path) -> "ImageSet":
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such image set (run the stage that makes it first)")
-        with np.load(path, allow_pickle=False) as z:
-            return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]])
+        z = _read_npz(path, "the stage that makes it")
+        return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]])
 
 
 @dataclass
@@ -125,17 +139,11 @@ class RaggedImageSet:
             offset += size
 
     def save(self, path: str | Path) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, pixels=self.pixels, shapes=self.shapes, labels=self.labels,
-                                    class_names=np.array(self.class_names, dtype=str),
-                                    names=np.array(self.names, dtype=str))
+        _write_npz(path, pixels=self.pixels, shapes=self.shapes, labels=self.labels,
+                   class_names=np.array(self.class_names, dtype=str), names=np.array(self.names, dtype=str))
 
     @classmethod
     def load(cls, path: str | Path) -> "RaggedImageSet":
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such image set (run the ingest stage first)")
-        with np.load(path, allow_pickle=False) as z:
-            return cls(z["pixels"], z["shapes"], z["labels"], [str(c) for c in z["class_names"]],
-                       [str(n) for n in z["names"]])
+        z = _read_npz(path, "the ingest stage")
+        return cls(z["pixels"], z["shapes"], z["labels"], [str(c) for c in z["class_names"]],
+                   [str(n) for n in z["names"]])

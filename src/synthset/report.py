@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .baselines.figures import pca_curve_png  # noqa: E402
-from .classify.figures import mixed_curve_png  # noqa: E402
-from .io import ImageSet, atomic_path, read_json  # noqa: E402
-from .sampling import grid_png  # noqa: E402
+from .baselines.figures import pca_curve_png
+from .classify.figures import mixed_curve_png
+from .figures import plt, save_figure
+from .io import ImageSet, atomic_path, read_json
+from .sampling import grid_png
 
 # summary table columns (seed 004's Table 2, extended): (header, metrics kind, key, format)
 COLUMNS = [
@@ -55,6 +52,14 @@ class ArchResult:
 
     def evaluation(self, kind: str, name: str) -> Path:
         return self.results / "evaluation" / kind / self.name / name
+
+    @property
+    def samples(self) -> Path:
+        return self.results / "samples" / self.name / "samples.npz"
+
+    @property
+    def mixed_curve(self) -> Path:
+        return self.results / "plots" / "mixed" / f"{self.name}.csv"
 
     @property
     def label(self) -> str:
@@ -91,8 +96,9 @@ class PCAResult:
         path = self.results / "plots" / "pca" / f"{self.mode}.csv"
         return pd.read_csv(path) if path.exists() else None
 
-    def grids(self) -> list[Path]:
-        return sorted((self.results / "evaluation" / "pca" / self.mode).glob("grid_n*.png"))
+    def previews(self) -> list[Path]:
+        """The first images per class of every n (the pca stage's preview_n*.npz)."""
+        return sorted((self.results / "evaluation" / "pca" / self.mode).glob("preview_n*.npz"))
 
 
 def fmt(value, kind: str) -> str:
@@ -131,9 +137,7 @@ def training_curves_png(live: Path, path: Path, title: str) -> Path:
         ax.legend(frameon=False)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path, tight=False)
     return path
 
 
@@ -207,9 +211,9 @@ def _figure(src: str | None, caption: str) -> str:
     return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def arch_section(a: ArchResult, out: Path) -> tuple[list[str], list[str]]:
+def arch_section(a: ArchResult, out: Path, per_class: int) -> tuple[list[str], list[str]]:
     name = a.name
-    shutil.copyfile(a.results / "samples" / name / "grid.png", out / f"{name}_generated.png")
+    grid_png(ImageSet.load(a.samples), out / f"{name}_generated.png", per_class)
     training_curves_png(a.results / "live" / "train_gan" / name, out / f"{name}_curves.png", name)
     frames = progress_frames(a.results / "figures" / name)
     for f in frames:
@@ -254,7 +258,8 @@ PCA_COLUMNS = [("n", "n", "int"), ("Variance held", "explained_variance", "pct")
                ("Mean SSIM", "mean_ssim", "num"), ("Copies", "copy_share", "pct")]
 
 
-def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None) -> tuple[list[str], list[str]]:
+def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None,
+                per_class: int) -> tuple[list[str], list[str]]:
     """Seed 003's curve (accuracy against n) for every mode, each n's numbers and images."""
     curves = {p.mode: p.curve() for p in pcas}
     curves = {mode: df for mode, df in curves.items() if df is not None}
@@ -276,10 +281,10 @@ def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None) -> tup
             continue
         table = pd.DataFrame({h: [fmt(v, f) for v in df[key]] for h, key, f in PCA_COLUMNS})
         frames = []
-        for grid in p.grids():
-            n = int(grid.stem.removeprefix("grid_n"))
-            frames.append((f"{p.name}_{grid.name}", f"n = {n}"))
-            shutil.copyfile(grid, out / frames[-1][0])
+        for preview in p.previews():
+            n = int(preview.stem.removeprefix("preview_n"))
+            frames.append((f"{p.name}_grid_n{n:04d}.png", f"n = {n}"))
+            grid_png(ImageSet.load(preview), out / frames[-1][0], per_class)
         body += [f"<h3>{html.escape(p.mode)}</h3>", table.to_html(index=False, classes="summary", border=0),
                  '<div class="frames">' + "".join(f"<figure>{_img(src, cap)}<figcaption>{html.escape(cap)}"
                                                   "</figcaption></figure>" for src, cap in frames) + "</div>"]
@@ -290,9 +295,28 @@ def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None) -> tup
     return body, md
 
 
+def data_note(summary: dict | None) -> str | None:
+    """One plain-text header line on what ingest did to the data (its summary.json): files
+    skipped, images upscaled, images that lost over half their area to the centre crop, with
+    example names, so that results built on blown-up icons or slivers of strips are not read
+    without knowing it."""
+    if not summary:
+        return None
+    parts = [f"{summary.get('skipped', 0)} unreadable file(s) skipped"]
+    resize = summary.get("resize")
+    if resize:
+        total = sum(summary["images"].values())
+        for key, words in (("upscaled", f"smaller than {resize['image_size']} px, upscaled"),
+                           ("cropped_over_half", "longer than 2:1, over half their area cropped away")):
+            n, names = resize[key]["total"], resize["examples"][key]
+            parts.append(f"{n} of {total} images {words}" + (f" (e.g. {', '.join(names)})" if names else ""))
+    return "Data: " + "; ".join(parts) + "."
+
+
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
                  baseline: dict | None = None, baseline_confusion: Path | None = None,
-                 pcas: list[PCAResult] = ()) -> Path:
+                 pcas: list[PCAResult] = (), data_summary: dict | None = None) -> Path:
+    """The report folder; `data_summary` is ingest's summary.json, shown in the header."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grid_png(real, out / "real_grid.png", per_class)
@@ -303,10 +327,12 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
              f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
              "measured on the held-out real test split that no generator saw.")
     verdict = headline(archs, list(pcas))
-    body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", "<h2>Summary</h2>",
+    note = data_note(data_summary)
+    body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),
+            "<h2>Summary</h2>",
             *([f'<p class="headline">{verdict}</p>'] if verdict else []),
             table.to_html(index=False, classes="summary", border=0, escape=True)]
-    md = ["# synthset report", "", intro.replace("&times;", "x"), "", "## Summary", "",
+    md = ["# synthset report", "", intro.replace("&times;", "x"), "", *([note, ""] if note else []), "## Summary", "",
           *([re.sub(r"</?b>", "**", verdict), ""] if verdict else []),
           "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
@@ -315,8 +341,7 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
                     f"{baseline.get('train_images', '?')} real images (train and validation, every one outside test), "
                     f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
     overview = []
-    mixed = {a.name: pd.read_csv(a.evaluation("tstr", "mixed.csv")) for a in archs
-             if a.evaluation("tstr", "mixed.csv").exists()}
+    mixed = {a.name: pd.read_csv(a.mixed_curve) for a in archs if a.mixed_curve.exists()}
     if mixed:
         mixed_curve_png(mixed, out / "mixed_curves.png", "accuracy against the real share of the training set")
         overview.append(_figure("mixed_curves.png", "mixed-data curve: classifiers trained on real and generated "
@@ -327,10 +352,10 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
         overview.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
     body.append('<div class="pair">' + "".join(overview) + "</div>")
     for a in archs:
-        b, m = arch_section(a, out)
+        b, m = arch_section(a, out, per_class)
         body += b
         md += m
-    b, m = pca_section(list(pcas), out, baseline.get("accuracy") if baseline else None)
+    b, m = pca_section(list(pcas), out, baseline.get("accuracy") if baseline else None, per_class)
     body += b
     md += m
     page = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>synthset report</title>"

@@ -2,7 +2,7 @@
 
 For each n in pca.n_components: per-class PCA images (pca.modes: sample or reconstruct),
 then the summary-table numbers (see synthset.scorecard). Writes every n's numbers
-(--curve, a DVC plot), curve.png and a grid per n, and the chosen n's numbers as the
+(--curve, a DVC plot), curve.png and each n's first images per class (the report's grids), and the chosen n's numbers as the
 metrics: the report's summary-table row. n is chosen by the accuracy on the validation
 split of a classifier trained on the images (ties: the smaller n); the test split only
 produces the numbers a user reads.
@@ -17,7 +17,7 @@ from ..baselines.figures import pca_curve_png
 from ..baselines.pca import pca_images
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, read_json, write_json
-from ..sampling import grid_png
+from ..params import GRID_MAX_PER_CLASS
 from ..scorecard import References, scorecard
 from . import _cli
 
@@ -39,7 +39,8 @@ def main(ns, params):
         if rows and made.components == rows[-1]["n"]:
             print(f"pca {ns.mode}: n={n} capped at {made.components} (the smallest class's train images - 1)")
             continue
-        grid_png(made.images, out / f"grid_n{made.components:04d}.png", params.report.grid_per_class)
+        # the report draws its grids from these: a grid size changed there re-runs the report only
+        made.images.first_per_class(GRID_MAX_PER_CLASS).save(out / f"preview_n{made.components:04d}.npz")
         scores = scorecard(made.images, refs, params, device, desc=f"classifier n={made.components}")
         rows.append({"n": made.components, "explained_variance": made.explained_variance,
                      "fit_seconds": fit_seconds, **scores})
@@ -66,7 +67,7 @@ if __name__ == "__main__":
     p.add_argument("--test", required=True, help="real test split: the reported accuracies are measured here")
     p.add_argument("--classifier", required=True, help="train_classifier's folder (GAN-test, features)")
     p.add_argument("--baseline", required=True, help="train_classifier's metrics JSON")
-    p.add_argument("--out", required=True, help="folder for curve.png and a grid per n")
+    p.add_argument("--out", required=True, help="folder for curve.png and preview_n*.npz")
     p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
     p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")
     _cli.run(main, p)

@@ -1,7 +1,7 @@
 """Stage privacy@arch: nearest-neighbour memorisation check in pixel and feature space."""
 from pathlib import Path
 
-from ..device import resolve_device
+from ..device import resolve_device, use_threads
 from ..io import ImageSet, write_json
 from ..metrics.features import feature_extractor
 from ..metrics.memorisation import dcr_histogram_png, knn_panel_png, memorisation, pixel_vectors
@@ -10,6 +10,7 @@ from . import _cli
 
 def main(ns, params):
     q = params.evaluate.copy_quantile
+    use_threads(params.threads)
     device = resolve_device(params.device)
     train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
     out = Path(ns.out)

@@ -11,9 +11,10 @@ def main(ns, params):
     archs = [ArchResult(a, results) for a in params.gan.archs]
     baseline_path = results / "metrics" / "baseline.json"
     baseline = read_json(baseline_path) if baseline_path.exists() else None
+    data_summary = read_json(ns.data_summary) if Path(ns.data_summary).exists() else None
     page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
                         results / "classifier" / "real" / "confusion.png",
-                        [PCAResult(m, results) for m in params.pca.modes])
+                        [PCAResult(m, results) for m in params.pca.modes], data_summary)
     print(f"report: {page}")
 
 
@@ -21,5 +22,7 @@ if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--train", required=True, help="preprocessed train.npz (the real images shown)")
     p.add_argument("--results", default="results", help="the results folder the other stages wrote")
+    p.add_argument("--data-summary", default="data/prepared/ingest/summary.json",
+                   help="ingest's summary.json (skipped, upscaled and hard-cropped images), shown in the header")
     p.add_argument("--out", required=True, help="folder for index.html, report.md and the images")
     _cli.run(main, p)

@@ -15,7 +15,7 @@ def main(ns, params):
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "table.csv") as tmp:
         table.to_csv(tmp, index=False)
-    select_top(fake, table.ssim.to_numpy(), e.ssim_keep).save(out / "selected.npz")
+    select_top(fake, table.ssim.to_numpy(), e.ssim_keep).save(ns.selected)
     ssim_histogram_png(table, out / "histogram.png", f"{ns.arch}: SSIM to {e.ssim_k} real images of its class")
     best_worst_png(fake, table, out / "best_worst.png")
     summary = ssim_summary(table)
@@ -28,6 +28,7 @@ if __name__ == "__main__":
     p.add_argument("--arch", required=True)
     p.add_argument("--samples", required=True)
     p.add_argument("--train", required=True, help="real train split (the references)")
-    p.add_argument("--out", required=True, help="folder for table.csv, selected.npz and figures")
+    p.add_argument("--out", required=True, help="folder for table.csv and figures")
+    p.add_argument("--selected", required=True, help="the .npz of the best generated images by SSIM (tstr trains on it)")
     p.add_argument("--metrics", required=True)
     _cli.run(main, p)

@@ -39,7 +39,8 @@ def main(ns, params):
                      "accuracy": score(f"mixed_{round(f * 100)}", mixed)["accuracy"]})
     rows.append({"real_fraction": 1.0, "train_images": real["train_images"], "accuracy": baseline})
     curve = pd.DataFrame(rows)
-    with atomic_path(out / "mixed.csv") as tmp:
+    Path(ns.curve).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(ns.curve) as tmp:
         curve.to_csv(tmp, index=False)
     mixed_curve_png({ns.arch: curve}, out / "mixed.png", f"{ns.arch}: real share vs accuracy")
 
@@ -66,4 +67,5 @@ if __name__ == "__main__":
     p.add_argument("--baseline", required=True, help="train_classifier's metrics JSON")
     p.add_argument("--out", required=True, help="folder for confusion matrices and the mixed curve")
     p.add_argument("--metrics", required=True, help="JSON of the accuracies")
+    p.add_argument("--curve", required=True, help="CSV of accuracy against the real share (a DVC plot)")
     _cli.run(main, p)

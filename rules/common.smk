@@ -1,0 +1,49 @@
+# What every stage shares: paths, the params each one reads and the code each one runs.
+# Plain Python (tests/test_workflows.py reads STAGE_PARAMS from here and checks it against dvc.yaml).
+import os
+
+from synthset.codedeps import stage_code_files
+
+ARCHS = config["gan"]["archs"]
+PCA_MODES = config["pca"]["modes"]
+INGESTED = "data/prepared/ingest"
+PREP = "data/prepared/preprocess"
+
+# params.yaml keys each stage reads ("{arch}", "{mode}": its wildcard), as dvc.yaml lists them
+EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "kid_subsets",
+                                          "kid_subset_size", "prdc_k", "copy_quantile", "seed")]
+STAGE_PARAMS = {
+    "ingest": ["data", "preprocess.color", "preprocess.image_size"],
+    "preprocess": ["preprocess"],
+    "train_gan": ["device", "threads", "gan.seed", "gan.{arch}"],
+    "sample": ["device", "sample"],
+    "train_classifier": ["device", "threads", "classify"],
+    "ssim": ["evaluate.ssim_k", "evaluate.ssim_keep", "evaluate.seed"],
+    "fidelity": ["device", "threads"] + [f"evaluate.{k}" for k in ("features", "inception_path", "kid_subsets",
+                                                                   "kid_subset_size", "prdc_k", "seed")],
+    "tstr": ["device", "threads", "classify", "evaluate.fake_per_class", "evaluate.mixed_fractions", "evaluate.seed"],
+    "privacy": ["device", "threads", "evaluate.copy_quantile"],
+    "pca": ["device", "threads", "pca", "sample.per_class", "classify"] + EVALUATE_PCA,
+    "release": [],
+    "summary": ["gan.archs", "pca.modes"],
+    "report": ["gan.archs", "pca.modes", "report"],
+}
+
+
+def setting(key):
+    value = config
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def settings(stage):
+    """The stage's params as {key: value}: Snakemake reruns a job when one of them changes."""
+    def of(wildcards):
+        return {key.format(**wildcards): setting(key.format(**wildcards)) for key in STAGE_PARAMS[stage]}
+    return of
+
+
+def code(stage):
+    """The source files the stage runs (synthset.codedeps follows its imports)."""
+    return stage_code_files(stage)

@@ -1,0 +1,161 @@
+rule train_classifier:
+    input:
+        train=rules.preprocess.output.train,
+        val=rules.preprocess.output.val,
+        test=rules.preprocess.output.test,
+        code=code("train_classifier"),
+    output:
+        classifier=report(directory("results/classifier/real"), patterns=["{name}.png"],
+                          caption="../report/baseline.rst", category="Utility (TSTR)", subcategory="real baseline"),
+        metrics=report("results/metrics/baseline.json", caption="../report/baseline.rst",
+                       category="Utility (TSTR)", subcategory="real baseline"),
+    params:
+        settings=settings("train_classifier"),
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/train_classifier.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.train_classifier --threads {threads} --train {input.train}"
+        " --val {input.val} --test {input.test} --out {output.classifier}"
+        " --metrics {output.metrics} 2> {log}"
+
+
+rule ssim:
+    input:
+        samples=rules.sample.output.samples,
+        train=rules.preprocess.output.train,
+        code=code("ssim"),
+    output:
+        evaluation=report(directory("results/evaluation/ssim/{arch}"), patterns=["{name}.png"],
+                          caption="../report/ssim.rst", category="Realism (SSIM)", subcategory="{arch}"),
+        metrics=report("results/metrics/ssim/{arch}.json",
+                       caption="../report/ssim.rst", category="Realism (SSIM)", subcategory="{arch}"),
+        selected="results/samples/{arch}/ssim_selected.npz",
+    params:
+        settings=settings("ssim"),
+    log:
+        "logs/ssim/{arch}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.ssim --arch {wildcards.arch} --samples {input.samples}"
+        " --train {input.train} --out {output.evaluation}"
+        " --selected {output.selected} --metrics {output.metrics} 2> {log}"
+
+
+rule fidelity:
+    input:
+        samples=rules.sample.output.samples,
+        train=rules.preprocess.output.train,
+        test=rules.preprocess.output.test,
+        classifier=rules.train_classifier.output.classifier,
+        code=code("fidelity"),
+    output:
+        evaluation=report(directory("results/evaluation/fidelity/{arch}"), patterns=["{name}.png"],
+                          caption="../report/fidelity.rst", category="Realism (FID family)", subcategory="{arch}"),
+        metrics=report("results/metrics/fidelity/{arch}.json",
+                       caption="../report/fidelity.rst", category="Realism (FID family)", subcategory="{arch}"),
+    params:
+        settings=settings("fidelity"),
+    resources:
+        gpu=1,
+    log:
+        "logs/fidelity/{arch}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.fidelity --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        " --train {input.train} --test {input.test} --classifier {input.classifier}"
+        " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
+
+
+rule tstr:
+    input:
+        samples=rules.sample.output.samples,
+        selected=rules.ssim.output.selected,
+        train=rules.preprocess.output.train,
+        test=rules.preprocess.output.test,
+        baseline=rules.train_classifier.output.metrics,
+        code=code("tstr"),
+    output:
+        evaluation=report(directory("results/evaluation/tstr/{arch}"), patterns=["{name}.png"],
+                          caption="../report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
+        metrics=report("results/metrics/tstr/{arch}.json",
+                       caption="../report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
+        curve=report("results/plots/mixed/{arch}.csv",
+                     caption="../report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
+    params:
+        settings=settings("tstr"),
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/tstr/{arch}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.tstr --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        " --selected {input.selected} --train {input.train} --test {input.test}"
+        " --baseline {input.baseline} --out {output.evaluation}"
+        " --metrics {output.metrics} --curve {output.curve} 2> {log}"
+
+
+rule privacy:
+    input:
+        samples=rules.sample.output.samples,
+        train=rules.preprocess.output.train,
+        test=rules.preprocess.output.test,
+        classifier=rules.train_classifier.output.classifier,
+        code=code("privacy"),
+    output:
+        evaluation=report(directory("results/evaluation/privacy/{arch}"), patterns=["{name}.png"],
+                          caption="../report/privacy.rst", category="Privacy", subcategory="{arch}"),
+        metrics=report("results/metrics/privacy/{arch}.json",
+                       caption="../report/privacy.rst", category="Privacy", subcategory="{arch}"),
+    params:
+        settings=settings("privacy"),
+    resources:
+        gpu=1,
+    log:
+        "logs/privacy/{arch}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.privacy --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        " --train {input.train} --test {input.test} --classifier {input.classifier}"
+        " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
+
+
+rule pca:
+    input:
+        train=rules.preprocess.output.train,
+        val=rules.preprocess.output.val,
+        test=rules.preprocess.output.test,
+        classifier=rules.train_classifier.output.classifier,
+        baseline=rules.train_classifier.output.metrics,
+        code=code("pca"),
+    output:
+        evaluation=report(directory("results/evaluation/pca/{mode}"), patterns=["{name}.png"],
+                          caption="../report/pca.rst", category="PCA baseline", subcategory="{mode}"),
+        metrics=report("results/metrics/pca/{mode}.json", caption="../report/pca.rst", category="PCA baseline",
+                       subcategory="{mode}"),
+        curve=report("results/plots/pca/{mode}.csv", caption="../report/pca.rst", category="PCA baseline",
+                     subcategory="{mode}"),
+    params:
+        settings=settings("pca"),
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/pca/{mode}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.pca --mode {wildcards.mode} --threads {threads} --train {input.train}"
+        " --val {input.val} --test {input.test} --classifier {input.classifier}"
+        " --baseline {input.baseline} --out {output.evaluation}"
+        " --metrics {output.metrics} --curve {output.curve} 2> {log}"

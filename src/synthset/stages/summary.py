@@ -1,0 +1,15 @@
+"""Stage summary: the key numbers of every generator and the real baseline, in one metrics file."""
+from ..io import write_json
+from ..summary import summarize
+from . import _cli
+
+
+def main(ns, params):
+    write_json(ns.out, summarize(ns.results, params.gan.archs, params.pca.modes))
+
+
+if __name__ == "__main__":
+    p = _cli.parser(__doc__)
+    p.add_argument("--results", required=True, help="the results folder the stages wrote")
+    p.add_argument("--out", required=True, help="the summary metrics JSON")
+    _cli.run(main, p)

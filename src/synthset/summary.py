@@ -1,0 +1,35 @@
+"""The numbers people compare runs on, in one small metrics file.
+
+`dvc exp show` lists every metric of every metrics file; with per-class tables that made
+about a thousand columns. This file holds, per generator, what the report's summary table
+leads with, so that two experiments fit on one screen; the stages' own JSON files keep
+the details."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .io import read_json
+
+ARCH_KEYS = {  # summary key: (metrics file under results/, key in it)
+    "acc_fake": ("metrics/tstr/{}.json", "acc_fake"),
+    "gan_test": ("metrics/fidelity/{}.json", "gan_test_accuracy"),
+    "fid": ("metrics/fidelity/{}.json", "fid"),
+    "recall": ("metrics/fidelity/{}.json", "recall"),
+    "copy_share": ("metrics/privacy/{}.json", "copy_share"),
+    "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
+}
+PCA_KEYS = {"n": "best_n", "acc_fake": "acc_fake", "gan_test": "gan_test_accuracy", "fid": "fid",
+            "recall": "recall", "copy_share": "copy_share"}
+
+
+def summarize(results: str | Path, archs: list[str], pca_modes: list[str]) -> dict:
+    """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files."""
+    results = Path(results)
+    baseline = read_json(results / "metrics" / "baseline.json")
+    summary = {"real": {"acc": baseline["accuracy"], "train_images": baseline["train_images"]}}
+    for arch in archs:
+        summary[arch] = {key: read_json(results / path.format(arch))[name] for key, (path, name) in ARCH_KEYS.items()}
+    for mode in pca_modes:
+        best = read_json(results / "metrics" / "pca" / f"{mode}.json")
+        summary[f"pca_{mode}"] = {key: best[name] for key, name in PCA_KEYS.items()}
+    return summary
