@@ -14,6 +14,7 @@ rule train_classifier:
     threads: 2
     resources:
         gpu=1,
+        mem_mb=4000,
     log:
         "logs/train_classifier.log",
     conda:
@@ -63,6 +64,7 @@ rule fidelity:
         settings=settings("fidelity"),
     resources:
         gpu=1,
+        mem_mb=4000,
     log:
         "logs/fidelity/{arch}.log",
     conda:
@@ -93,6 +95,7 @@ rule tstr:
     threads: 2
     resources:
         gpu=1,
+        mem_mb=4000,
     log:
         "logs/tstr/{arch}.log",
     conda:
@@ -150,6 +153,7 @@ rule pca:
     threads: 2
     resources:
         gpu=1,
+        mem_mb=4000,
     log:
         "logs/pca/{mode}.log",
     conda:

@@ -16,6 +16,7 @@ rule train_gan:
     threads: 2
     resources:
         gpu=1,
+        mem_mb=4000,
     log:
         "logs/train_gan/{arch}.log",
     conda:

@@ -27,13 +27,14 @@ from pathlib import Path
 
 import pytest
 
+from system_packages import apt_install
+
 # Looked up on PATH (or taken as is when absolute), in this order; the absolute paths
 # are where Debian's chromium and chromium-driver packages put them.
 BROWSER_NAMES = ("chromium", "chromium-browser", "/usr/bin/chromium")
 DRIVER_NAMES = ("chromedriver", "/usr/bin/chromedriver")
 APT_PACKAGES = ("chromium", "chromium-driver")
 INSTALL_HINT = "sudo apt-get install -y --no-install-recommends " + " ".join(APT_PACKAGES)
-APT_TIMEOUT_S = 1200
 
 
 class ChromiumVersionMismatch(RuntimeError):
@@ -101,43 +102,9 @@ def check_versions(chromium: str, chromedriver: str) -> tuple[str | None, str | 
     return bv, dv
 
 
-def _run_apt(prefix: list[str], args: list[str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = [*prefix, "apt-get", "-o", "DPkg::Lock::Timeout=300", *args]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=APT_TIMEOUT_S)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(cmd, 124, e.stdout or "", f"timed out after {APT_TIMEOUT_S} s")
-
-
-def _tail(proc: subprocess.CompletedProcess, lines: int = 6) -> str:
-    text = (proc.stderr or proc.stdout or "").strip().splitlines()
-    return " | ".join(text[-lines:]) or f"exit status {proc.returncode}"
-
-
 def _install() -> str | None:
     """Install Debian's chromium + chromium-driver. None on success, else why not."""
-    if shutil.which("apt-get") is None:
-        return "apt-get not found (not a Debian/Ubuntu system)"
-    prefix: list[str] = []
-    if os.geteuid() != 0:
-        if shutil.which("sudo") is None:
-            return "not root and sudo not found"
-        if subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0:
-            return "not root and `sudo -n` needs a password"
-        prefix = ["sudo", "-n"]
-    install = ["install", "-y", "--no-install-recommends", *APT_PACKAGES]
-    tried = f"`{' '.join([*prefix, 'apt-get', *install])}`"
-    if _run_apt(prefix, install).returncode == 0:
-        return None
-    # Stale package lists (a superseded .deb gone from the mirror) are the usual cause.
-    update = _run_apt(prefix, ["update"])
-    if update.returncode != 0:
-        return f"{tried} failed, then `apt-get update` failed: {_tail(update)}"
-    proc = _run_apt(prefix, install)
-    if proc.returncode != 0:
-        return f"{tried} failed, also after `apt-get update`: {_tail(proc)}"
-    return None
+    return apt_install(APT_PACKAGES)
 
 
 @dataclass(frozen=True)

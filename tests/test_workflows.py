@@ -398,12 +398,16 @@ def test_snakemake_validates_params_against_the_schema_of_the_params_model(tmp_p
 
 
 def test_gpu_rules_agree_in_rules_and_slurm_profile():
-    """The rules that use a GPU ask for one (gpu=1), and only those; the SLURM profile sends
-    exactly those to the GPU partition."""
+    """The rules that use a GPU ask for one (gpu=1), and only those; the SLURM profile adds
+    no GPU request of its own, and its header and the README name the same rules."""
     text = "\n".join(p.read_text() for p in sorted((ROOT / "rules").glob("*.smk")))
     blocks = dict(re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", text, re.M | re.S))
     gpu = {rule for rule, body in blocks.items() if re.search(r"^\s+gpu=1,$", body, re.M)}
     torch_device = {rule for rule in blocks if "synthset.device" in modules_run_by(rule, ROOT / "src")}
     assert gpu == torch_device, "gpu=1 must be on exactly the rules that pick a torch device"
-    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    assert {r for r, res in profile["set-resources"].items() if res.get("slurm_partition") == "gpu"} == gpu
+    profile_text = (ROOT / "profiles/slurm/config.yaml").read_text()
+    profile = yaml.safe_load(profile_text)
+    assert "set-resources" not in profile and "gres" not in profile_text.split("# ---- site")[0]
+    for doc in (profile_text.replace("\n# ", " "), (ROOT / "README.md").read_text().replace("\n", " ")):
+        listed = re.search(r"`gpu=1`\W*\(([\w, ]+)\)", doc)
+        assert listed and set(listed.group(1).split(", ")) == gpu, listed

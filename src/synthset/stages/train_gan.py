@@ -3,6 +3,8 @@
 Re-running after an interruption resumes from the last checkpoint in --checkpoints
 (kept outside the DVC/Snakemake outputs so that neither runner deletes it first).
 """
+import sys
+
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet
 from ..models.factory import generator_spec
@@ -19,6 +21,8 @@ def main(ns, params):
     train = ImageSet.load(ns.train)
     checkpoints = Checkpointer(ns.checkpoints, run_key(ns.arch, arch_params, params.gan.seed, train))
     resume = checkpoints.restore_logs(ns.live, ns.figures)
+    if resume:  # in the stage's log, so that a rerun after a crash or a scancel says it went on
+        print(f"{ns.arch}: resuming from the checkpoint of epoch {checkpoints.latest_epoch()}", file=sys.stderr)
     log = TrainLog(ns.live, ns.figures, train.num_classes, resume=resume)
     generator = train_gan(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
     save_model(ns.model, generator_spec(ns.arch, train, arch_params), generator)

@@ -65,6 +65,10 @@ class Checkpointer:
             return None
         return self.folder / info["dir"]
 
+    def latest_epoch(self) -> int | None:
+        """The epoch the usable checkpoint was saved after, None when there is none."""
+        return read_json(self.folder / "latest.json")["epoch"] if self._latest() else None
+
     def restore_logs(self, live_dir: str | Path, grid_dir: str | Path) -> bool:
         """Put the logs and grids saved with the checkpoint back; True if there is one to resume."""
         latest = self._latest()

@@ -1,0 +1,105 @@
+"""The cluster path for real: the tiny pipeline through `snakemake --profile profiles/slurm`
+on a running single-node SLURM, checked against the scheduler's own record."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import BIN, run
+from slurm import ensure_slurm, slurm_jobs
+from synthset.io import ImageSet, read_json
+from synthset.presets import apply_preset
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+def declared(rule_text: str) -> dict[str, dict]:
+    """Per rule: threads, mem_mb and gpu as rules/*.smk declare them (absent: 1, the profile's, 0)."""
+    out = {}
+    for rule, body in re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", rule_text, re.M | re.S):
+        threads = re.search(r"^\s+threads: (\d+)$", body, re.M)
+        mem = re.search(r"^\s+mem_mb=(\d+),$", body, re.M)
+        out[rule] = {"threads": int(threads.group(1)) if threads else 1, "mem_mb": int(mem.group(1)) if mem else None,
+                     "gpu": bool(re.search(r"^\s+gpu=1,$", body, re.M))}
+    return out
+
+
+@pytest.mark.slow
+def test_pipeline_runs_as_slurm_jobs_with_the_rules_requests(project: Path, tmp_path: Path):
+    ensure_slurm()
+    local = tmp_path / "local"
+    shutil.copytree(project, local)
+
+    run(["snakemake", "--profile", "profiles/slurm", "--latency-wait", "10",
+         "--slurm-init-seconds-before-status-checks", "1"], project)
+    jobs = slurm_jobs(project)
+    rules = declared("\n".join(p.read_text() for p in sorted(RULES.glob("*.smk"))))
+    planned = run(["snakemake", "--forceall", "-n", "--quiet", "rules"], project).stdout
+    expected = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M) if rule not in ("all", "total")}
+
+    # every job ran as a SLURM job, and finished
+    ran: dict[str, int] = {}
+    for job in jobs:
+        rule = re.match(r"rule_(\w+?)(_wildcards_.*)?$", job["Comment"]).group(1)
+        ran[rule] = ran.get(rule, 0) + 1
+        assert job["JobState"] == "COMPLETED", job
+        r = rules[rule]
+        # the rule's requests reached the submission: CPUs, memory, and a GPU only where declared
+        assert int(job["NumCPUs"]) == r["threads"], (rule, job["NumCPUs"])
+        assert job["MinMemoryNode"] == f"{r['mem_mb'] or 2000}M", (rule, job["MinMemoryNode"])
+        assert ("gres:gpu:1" in job.get("TresPerJob", "") + job.get("TresPerNode", "")) == r["gpu"], (rule, job)
+    assert ran == expected
+
+    # the same outputs as the local run
+    run(["snakemake", "--cores", "2"], local)
+    for arch in ("dcgan", "sngan"):
+        a, b = (ImageSet.load(root / f"results/samples/{arch}/samples.npz") for root in (project, local))
+        assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels), arch
+    for path in ("results/metrics/baseline.json", "results/metrics/tstr/dcgan.json",
+                 "results/metrics/fidelity/sngan.json", "results/metrics/privacy/dcgan.json"):
+        slurm_side, local_side = read_json(project / path), read_json(local / path)
+        for key in ("accuracy", "acc_fake", "fid", "copy_share"):
+            if key in local_side:
+                assert slurm_side[key] == local_side[key], (path, key)
+    assert (project / "results/report/index.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_cancelled_training_job_reruns_and_resumes_from_its_checkpoint(project: Path, tmp_path: Path):
+    """scancel mid-training: Snakemake drops the incomplete output, and the rerun's job
+    continues from the last epoch checkpoint instead of starting over."""
+    ensure_slurm()
+    longer = tmp_path / "longer.yaml"  # long enough to cancel mid-run, a checkpoint every epoch
+    longer.write_text("gan:\n  archs: [dcgan]\n  dcgan:\n    epochs: 400\n    checkpoint_every: 1\n")
+    apply_preset(project / "params.yaml", longer)
+    target = ["snakemake", "--profile", "profiles/slurm", "--retries", "0", "--latency-wait", "10",
+              "--slurm-init-seconds-before-status-checks", "1", "results/models/dcgan"]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    first = subprocess.Popen(target, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    latest = project / "results/checkpoints/dcgan/latest.json"
+    deadline = time.monotonic() + 300
+    while not (latest.exists() and read_json(latest)["epoch"] >= 3):
+        assert time.monotonic() < deadline and first.poll() is None, "no checkpoint of epoch 3 in time"
+        time.sleep(0.5)
+    [job] = [j for j in slurm_jobs(project) if j["Comment"] == "rule_train_gan_wildcards_dcgan"
+             and j["JobState"] == "RUNNING"]
+    subprocess.run(["scancel", job["JobId"]], check=True)
+    output, _ = first.communicate(timeout=300)
+    assert first.returncode != 0, output
+    assert not (project / "results/models/dcgan").exists(), "the incomplete output was left behind"
+    cancelled_at = read_json(latest)["epoch"]
+    assert 3 <= cancelled_at < 399
+
+    run(target, project)
+    log = (project / "logs/train_gan/dcgan.log").read_text()
+    resumed = re.search(r"resuming from the checkpoint of epoch (\d+)", log)
+    assert resumed and int(resumed.group(1)) >= cancelled_at, log[-2000:]
+    assert (project / "results/models/dcgan/generator.pt").is_file()
+    assert not latest.exists()  # checkpoints are cleared once the run completes
