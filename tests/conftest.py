@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,12 @@ TINY_PARAMS = {
     "pca": {"n_components": [1, 4, 64]},  # 64 is capped at the 15 a class of 16 train images allows
     "report": {"grid_per_class": 4},
 }
+
+
+def rule_blocks(root: Path = ROOT) -> dict[str, str]:
+    """Each rule's text in rules/*.smk, by rule name."""
+    text = "\n".join(p.read_text() for p in sorted((root / "rules").glob("*.smk")))
+    return dict(re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", text, re.M | re.S))
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

@@ -12,18 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BIN, run
+from conftest import BIN, rule_blocks, run
 from slurm import ensure_slurm, slurm_jobs
 from synthset.io import ImageSet, read_json
 from synthset.presets import apply_preset
 
-RULES = Path(__file__).resolve().parents[1] / "rules"
-
-
-def declared(rule_text: str) -> dict[str, dict]:
+def declared() -> dict[str, dict]:
     """Per rule: threads, mem_mb and gpu as rules/*.smk declare them (absent: 1, the profile's, 0)."""
     out = {}
-    for rule, body in re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", rule_text, re.M | re.S):
+    for rule, body in rule_blocks().items():
         threads = re.search(r"^\s+threads: (\d+)$", body, re.M)
         mem = re.search(r"^\s+mem_mb=(\d+),$", body, re.M)
         out[rule] = {"threads": int(threads.group(1)) if threads else 1, "mem_mb": int(mem.group(1)) if mem else None,
@@ -40,7 +37,7 @@ def test_pipeline_runs_as_slurm_jobs_with_the_rules_requests(project: Path, tmp_
     run(["snakemake", "--profile", "profiles/slurm", "--latency-wait", "10",
          "--slurm-init-seconds-before-status-checks", "1"], project)
     jobs = slurm_jobs(project)
-    rules = declared("\n".join(p.read_text() for p in sorted(RULES.glob("*.smk"))))
+    rules = declared()
     planned = run(["snakemake", "--forceall", "-n", "--quiet", "rules"], project).stdout
     expected = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M) if rule not in ("all", "total")}
 

@@ -16,7 +16,7 @@ import yaml
 from dvc.repo import Repo
 
 from browser import check_page
-from conftest import ROOT, run
+from conftest import ROOT, rule_blocks, run
 from synthset.codedeps import modules_run_by, stage_code
 from synthset.params import json_schema
 
@@ -57,9 +57,7 @@ def snakemake_jobs(root: Path) -> dict[str, Stage]:
     text = run(["snakemake", "--forceall", "-n", "-p"], root).stdout
     config = yaml.safe_load((root / "params.yaml").read_text())
     stage_params = snakemake_stage_params(root, config)
-    for rule in re.findall(r"^rule (\w+):$", "\n".join(p.read_text() for p in (root / "rules").glob("*.smk")), re.M):
-        text_of_rule = re.search(rf"^rule {rule}:$(.*?)(?=^rule |\Z)", "\n".join(
-            p.read_text() for p in (root / "rules").glob("*.smk")), re.M | re.S).group(1)
+    for rule, text_of_rule in rule_blocks(root).items():
         assert f'code("{rule}")' in text_of_rule, f"rule {rule} does not depend on its code"
         if stage_params[rule]:
             assert f'settings("{rule}")' in text_of_rule, f"rule {rule} does not pass its params"
@@ -400,8 +398,7 @@ def test_snakemake_validates_params_against_the_schema_of_the_params_model(tmp_p
 def test_gpu_rules_agree_in_rules_and_slurm_profile():
     """The rules that use a GPU ask for one (gpu=1), and only those; the SLURM profile adds
     no GPU request of its own, and its header and the README name the same rules."""
-    text = "\n".join(p.read_text() for p in sorted((ROOT / "rules").glob("*.smk")))
-    blocks = dict(re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", text, re.M | re.S))
+    blocks = rule_blocks()
     gpu = {rule for rule, body in blocks.items() if re.search(r"^\s+gpu=1,$", body, re.M)}
     torch_device = {rule for rule in blocks if "synthset.device" in modules_run_by(rule, ROOT / "src")}
     assert gpu == torch_device, "gpu=1 must be on exactly the rules that pick a torch device"

@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedSeq
 
 from .io import atomic_path
-from .params import ParamsError, merge_overrides, parse_params, read_mapping
+from .params import merge_overrides, parse_params, read_mapping
 
 
 def leaves(overrides: dict, prefix: str = "") -> list[tuple[str, object]]:
@@ -37,10 +37,8 @@ def _as_node(value):
     return value
 
 
-def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[str, object]]:
-    """Write each preset's values into params.yaml (comments kept); returns what changed.
-    The result is validated before anything is written: a bad preset leaves the file alone."""
-    params_path = Path(params_path)
+def checked_changes(params_path: str | Path, *presets: str | Path) -> list[tuple[str, object]]:
+    """Every value the presets set, in order, once the merged settings are known to be valid."""
     raw = read_mapping(params_path)
     changes = []
     for preset in presets:
@@ -48,6 +46,14 @@ def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[st
         raw = merge_overrides(raw, overrides, str(preset))
         changes += leaves(overrides)
     parse_params(raw, f"{params_path} with {', '.join(map(str, presets))}")
+    return changes
+
+
+def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[str, object]]:
+    """Write each preset's values into params.yaml (comments kept); returns what changed.
+    The result is validated before anything is written: a bad preset leaves the file alone."""
+    params_path = Path(params_path)
+    changes = checked_changes(params_path, *presets)
     yaml = YAML()  # round trip: comments, order and layout survive
     yaml.width = 4096
     yaml.representer.add_representer(  # `key: null`, as written, not `key:`
@@ -56,10 +62,8 @@ def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[st
     for key, value in changes:
         *parents, last = key.split(".")
         node = doc
-        for part in parents:
+        for part in parents:  # every key exists: checked_changes refused unknown ones
             node = node[part]
-        if not isinstance(node, CommentedMap):
-            raise ParamsError(f"{params_path}: {key}: not a setting")
         node[last] = _as_node(value)
     with atomic_path(params_path) as tmp, open(tmp, "w") as f:
         yaml.dump(doc, f)
@@ -69,12 +73,5 @@ def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[st
 def dvc_set_args(*presets: str | Path, params_path: str | Path = "params.yaml") -> list[str]:
     """`-S key=value` for `dvc exp run`, one per value the presets set (checked against params.yaml).
     Values are JSON, which DVC's override grammar reads: lists, null, numbers and quoted text."""
-    raw = read_mapping(params_path)
-    args = []
-    for preset in presets:
-        overrides = read_mapping(preset)
-        raw = merge_overrides(raw, overrides, str(preset))
-        for key, value in leaves(overrides):
-            args += ["-S", f"{key}={json.dumps(value, separators=(',', ':'))}"]
-    parse_params(raw, f"{params_path} with {', '.join(map(str, presets))}")
-    return args
+    return [arg for key, value in checked_changes(params_path, *presets)
+            for arg in ("-S", f"{key}={json.dumps(value, separators=(',', ':'))}")]
