@@ -23,8 +23,8 @@ STAGE_PARAMS = {
                                                                    "kid_subset_size", "prdc_k", "seed")],
     "tstr": ["device", "threads", "classify", "evaluate.fake_per_class", "evaluate.mixed_fractions", "evaluate.seed"],
     "privacy": ["device", "threads", "evaluate.copy_quantile"],
-    "pca": ["device", "threads", "pca", "sample.per_class", "classify"] + EVALUATE_PCA,
-    "release": [],
+    "pca": ["device", "threads", "pca", "sample.per_class", "sample.keep", "classify"] + EVALUATE_PCA,
+    "release": ["sample.keep"],
     "summary": ["gan.archs", "pca.modes"],
     "report": ["gan.archs", "pca.modes", "report"],
 }

@@ -7,6 +7,7 @@ rule train_classifier:
     output:
         classifier=report(directory("results/classifier/real"), patterns=["{name}.png"],
                           caption="../report/baseline.rst", category="Utility (TSTR)", subcategory="real baseline"),
+        filter=directory("results/classifier/filter"),
         metrics=report("results/metrics/baseline.json", caption="../report/baseline.rst",
                        category="Utility (TSTR)", subcategory="real baseline"),
     params:
@@ -22,7 +23,7 @@ rule train_classifier:
     shell:
         "python -m synthset.stages.train_classifier --threads {threads} --train {input.train}"
         " --val {input.val} --test {input.test} --out {output.classifier}"
-        " --metrics {output.metrics} 2> {log}"
+        " --metrics {output.metrics} --filter-out {output.filter} 2> {log}"
 
 
 rule ssim:
@@ -139,6 +140,7 @@ rule pca:
         val=rules.preprocess.output.val,
         test=rules.preprocess.output.test,
         classifier=rules.train_classifier.output.classifier,
+        filter=rules.train_classifier.output.filter,
         baseline=rules.train_classifier.output.metrics,
         code=code("pca"),
     output:
@@ -161,5 +163,5 @@ rule pca:
     shell:
         "python -m synthset.stages.pca --mode {wildcards.mode} --threads {threads} --train {input.train}"
         " --val {input.val} --test {input.test} --classifier {input.classifier}"
-        " --baseline {input.baseline} --out {output.evaluation}"
+        " --baseline {input.baseline} --filter {input.filter} --out {output.evaluation}"
         " --metrics {output.metrics} --curve {output.curve} 2> {log}"

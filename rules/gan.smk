@@ -31,9 +31,11 @@ rule train_gan:
 rule sample:
     input:
         model=rules.train_gan.output.model,
+        filter="results/classifier/filter",
         code=code("sample"),
     output:
         samples="results/samples/{arch}/samples.npz",
+        stats="results/metrics/sample/{arch}.json",
     params:
         settings=settings("sample"),
     resources:
@@ -43,13 +45,16 @@ rule sample:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.sample --arch {wildcards.arch} --model {input.model} --out {output.samples} 2> {log}"
+        "python -m synthset.stages.sample --arch {wildcards.arch} --model {input.model} --filter {input.filter}"
+        " --out {output.samples} --stats {output.stats} 2> {log}"
 
 
 rule release:
     input:
         model=rules.train_gan.output.model,
         live=rules.train_gan.output.live,
+        filter="results/classifier/filter",
+        sample="results/metrics/sample/{arch}.json",
         tstr="results/metrics/tstr/{arch}.json",
         fidelity="results/metrics/fidelity/{arch}.json",
         privacy="results/metrics/privacy/{arch}.json",
@@ -59,6 +64,7 @@ rule release:
         release=report(directory("results/release/{arch}"), patterns=["{name}.md"], caption="../report/release.rst",
                        category="Release", subcategory="{arch}"),
     params:
+        settings=settings("release"),
         live=lambda wildcards, input: os.path.dirname(input.live),
     log:
         "logs/release/{arch}.log",
@@ -66,4 +72,4 @@ rule release:
         "../envs/synthset.yaml"
     shell:
         "python -m synthset.stages.release --arch {wildcards.arch} --model {input.model}"
-        " --live {params.live} --metrics results/metrics --out {output.release} 2> {log}"
+        " --live {params.live} --metrics results/metrics --filter {input.filter} --out {output.release} 2> {log}"

@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 
 from conftest import shipped
 from synthset.baselines.pca import max_components, pca_images
-from synthset.classify import fit
+from synthset.classify import fit, predict_proba
 from synthset.classify.load import save_classifier
 from synthset.io import ImageSet
 from synthset.scorecard import References, scorecard
@@ -42,6 +42,24 @@ def test_sample_mode_makes_balanced_new_images_reproducibly(digits):
     other = pca_images(train, 4, "sample", 30, seed=1)
     assert np.array_equal(made.images.images, again.images.images)
     assert not np.array_equal(made.images.images, other.images.images)
+
+
+def test_filtered_sample_mode_keeps_what_the_filter_agrees_with_and_reconstruct_is_untouched(digits):
+    """sample.keep: agreeing applies to PCA's new images as to a GAN's. PCA's digits are
+    typical ones (a LeNet agrees with 99.7 % even at n = 1), so a softmax judge of three
+    epochs, which disagrees with about a fifth of them, gives the filter work to do."""
+    train, _ = digits
+    judge = fit(train, "softmax", 3, 32, 1e-3, 0, CPU)
+    made = pca_images(train, 1, "sample", 30, 0, "agreeing", judge, CPU)
+    assert np.bincount(made.images.labels).tolist() == [30] * 10
+    assert (predict_proba(judge, made.images.images, CPU).argmax(1) == made.images.labels).all()
+    assert made.kept_share < 0.95
+    plain = pca_images(train, 1, "sample", 30, 0)
+    assert plain.kept_share == 1.0 and (predict_proba(judge, plain.images.images, CPU).argmax(1)
+                                        != plain.images.labels).any()
+    copies = pca_images(train, 4, "reconstruct", 20, 0, "agreeing", judge, CPU)
+    assert copies.kept_share == 1.0
+    assert np.array_equal(copies.images.images, pca_images(train, 4, "reconstruct", 20, 0).images.images)
 
 
 def test_sample_mode_matches_the_class_mean_and_leading_variance(digits):

@@ -19,16 +19,21 @@ from synthset.train.loop import train_gan
 from synthset.train.trainlog import TrainLog
 
 
+def release_of(arch: str, data, tmp, filter_dir=None, epochs: int = 1):
+    """Train `arch` briefly on `data`, save it, write its release folder; returns the model folder."""
+    p = shipped({"gan": {"archs": [arch], arch: {"epochs": epochs, "width": 8, "latent_dim": 8, "batch_size": 16,
+                                                      "ema_decay": 0.9}}}).arch(arch)
+    g = train_gan(arch, data, p, torch.device("cpu"), 0, TrainLog(tmp / "live", tmp / "fig", data.num_classes))
+    save_model(tmp / "model", generator_spec(arch, data, p), g)
+    return write_release(tmp / "model", tmp / "release", {"train_seconds": 1.5}, filter_dir)
+
+
 @pytest.fixture(scope="module", params=["dcgan", "sngan"])
 def release(request, tmp_path_factory):
     arch = request.param
     tmp = tmp_path_factory.mktemp(arch)
     data = preprocess(load_digits(), 8, "gray")
-    p = shipped({"gan": {"archs": [arch], arch: {"epochs": 1, "width": 8, "latent_dim": 8, "batch_size": 16,
-                                                      "ema_decay": 0.9}}}).arch(arch)
-    g = train_gan(arch, data, p, torch.device("cpu"), 0, TrainLog(tmp / "live", tmp / "fig", data.num_classes))
-    save_model(tmp / "model", generator_spec(arch, data, p), g)
-    write_release(tmp / "model", tmp / "release", {"train_seconds": 1.5})
+    release_of(arch, data, tmp)
     moved = tmp / "elsewhere" / "release"
     shutil.copytree(tmp / "release", moved)
     return arch, tmp / "model", moved, data

@@ -7,15 +7,19 @@ import sys
 
 from .device import resolve_device
 from .params import ParamsError
-from .release import load_release, write_image_folder
-from .sampling import sample_per_class
+from .release import load_release, load_release_filter, write_image_folder
+from .sampling import sample_kept
 
 
 def generate(ns) -> None:
-    generator, spec = load_release(ns.release, resolve_device(ns.device))
-    images = sample_per_class(generator, spec["class_names"], ns.per_class, ns.seed)
+    device = resolve_device(ns.device)
+    generator, spec = load_release(ns.release, device)
+    judge = load_release_filter(ns.release, device)
+    images, stats = sample_kept(generator, spec["class_names"], ns.per_class, ns.seed,
+                                "agreeing" if judge is not None else "all", judge)
     out = write_image_folder(images, ns.out)
-    print(f"wrote {len(images)} images ({ns.per_class} per class, {images.num_classes} classes) to {out}")
+    kept = f"; the release's filter kept {stats['kept_share']:.1%} of {stats['drawn']} draws" if judge is not None else ""
+    print(f"wrote {len(images)} images ({ns.per_class} per class, {images.num_classes} classes) to {out}{kept}")
 
 
 def preset(ns) -> None:

@@ -127,6 +127,7 @@ class GanParams(Strict):
 class SampleParams(Strict):
     per_class: int = Field(..., ge=1)
     seed: int
+    keep: Literal["all", "agreeing"]  # agreeing: only images the filter classifier reads as their class
 
 
 class ClassifyParams(Strict):

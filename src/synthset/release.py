@@ -1,7 +1,9 @@
 """The release: all a third party needs to make labelled data, and nothing else.
 
 Generator weights as safetensors (no pickle runs on load), the JSON spec to rebuild
-it, and a model card. No training image and no discriminator leave the environment.
+it, and a model card. With sample.keep: agreeing, the filter classifier goes with them
+(filter.safetensors, filter.json), so that `synthset generate` keeps what the pipeline kept.
+No training image and no discriminator leave the environment.
 """
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from .io import ImageSet, atomic_path, read_json, write_json
+from .classify.models import build_classifier
 from .models import build_generator
 
 WEIGHTS, SPEC, CARD = "generator.safetensors", "generator.json", "MODEL_CARD.md"
+FILTER_WEIGHTS, FILTER_SPEC = "filter.safetensors", "filter.json"
 
 
-def model_card(spec: dict, metrics: dict) -> str:
+def model_card(spec: dict, metrics: dict, filtered: bool = False) -> str:
     h, w, c = spec["image_shape"]
     p = spec["params"]
     settings = ", ".join(f"{k}={v}" for k, v in p.items())
@@ -30,6 +34,12 @@ def model_card(spec: dict, metrics: dict) -> str:
              f"- Classes ({len(spec['class_names'])}): {', '.join(spec['class_names'])}",
              f"- Trained on {spec['train_images']} private images (the real train split; none are included here)",
              f"- Training settings: {settings}", ""]
+    if filtered:
+        lines += ["## Filter", "",
+                  f"`{FILTER_WEIGHTS}` is a classifier trained on the same private train split. `synthset generate` "
+                  "keeps only the images it reads as the class asked for, as the pipeline did for every number "
+                  "below (`sample.kept_share`: the share of draws it kept). Like the generator, it was trained on "
+                  "private images and is released with it.", ""]
     if metrics:
         lines += ["## Metrics measured by the pipeline", ""]
         lines += [f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in metrics.items()]
@@ -40,16 +50,27 @@ def model_card(spec: dict, metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None = None) -> Path:
+def _save_weights(pt: Path, safetensors: Path) -> None:
+    state = torch.load(pt, map_location="cpu", weights_only=True)
+    with atomic_path(safetensors) as tmp:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+
+
+def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None = None,
+                  filter_dir: str | Path | None = None) -> Path:
+    """The release folder; `filter_dir` (train_classifier's filter) when sample.keep is agreeing."""
     model_dir, out = Path(model_dir), Path(out)
     spec = read_json(model_dir / "generator.json")
-    state = torch.load(model_dir / "generator.pt", map_location="cpu", weights_only=True)
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / WEIGHTS) as tmp:
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+    _save_weights(model_dir / "generator.pt", out / WEIGHTS)
     write_json(out / SPEC, spec)
+    for name in (FILTER_WEIGHTS, FILTER_SPEC):
+        (out / name).unlink(missing_ok=True)
+    if filter_dir:
+        _save_weights(Path(filter_dir) / "model.pt", out / FILTER_WEIGHTS)
+        write_json(out / FILTER_SPEC, read_json(Path(filter_dir) / "spec.json"))
     with atomic_path(out / CARD) as tmp:
-        tmp.write_text(model_card(spec, metrics or {}))
+        tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir)))
     return out
 
 
@@ -62,6 +83,17 @@ def load_release(folder: str | Path, device: torch.device = torch.device("cpu"))
     model = build_generator(spec)
     model.load_state_dict(load_file(str(folder / WEIGHTS)))
     return model.to(device).eval(), spec
+
+
+def load_release_filter(folder: str | Path, device: torch.device = torch.device("cpu")) -> torch.nn.Module | None:
+    """The release's filter classifier, or None for a release that keeps every draw."""
+    folder = Path(folder)
+    if not (folder / FILTER_SPEC).is_file():
+        return None
+    spec = read_json(folder / FILTER_SPEC)
+    model = build_classifier(spec["model"], tuple(spec["image_shape"]), len(spec["class_names"]))
+    model.load_state_dict(load_file(str(folder / FILTER_WEIGHTS)))
+    return model.to(device).eval()
 
 
 def safe_name(name: str) -> str:

@@ -27,6 +27,7 @@ COLUMNS = [
     ("Acc (SSIM-selected)", "tstr", "acc_ssim_selected", "pct"),
     ("Acc (real baseline)", "tstr", "acc_real", "pct"),
     ("GAN-test", "fidelity", "gan_test_accuracy", "pct"),
+    ("Kept by filter", "sample", "kept_share", "pct"),
     ("IS", "fidelity", "inception_score", "num"),
     ("FID", "fidelity", "fid", "num"),
     ("KID", "fidelity", "kid", "sci"),
@@ -313,6 +314,17 @@ def data_note(summary: dict | None) -> str | None:
     return "Data: " + "; ".join(parts) + "."
 
 
+def filter_note(archs: list[ArchResult]) -> str | None:
+    """What sample.keep: agreeing did, under the table: it changes what GAN-test means."""
+    kept = [a.metrics("sample") for a in archs]
+    if not any(k.get("keep") == "agreeing" for k in kept):
+        return None
+    return ("Every generator's images, and PCA's samples, are the draws that a classifier of the real train split "
+            "reads as the class asked for (sample.keep: agreeing); Kept by filter is the share of draws kept, "
+            "the generator's label faithfulness as that classifier sees it. GAN-test, by a classifier that also "
+            "saw the validation split, is near 100 % on filtered images by construction.")
+
+
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
                  baseline: dict | None = None, baseline_confusion: Path | None = None,
                  pcas: list[PCAResult] = (), data_summary: dict | None = None) -> Path:
@@ -328,14 +340,17 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
              "measured on the held-out real test split that no generator saw.")
     verdict = headline(archs, list(pcas))
     note = data_note(data_summary)
+    filtered = filter_note(archs)
     body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),
             "<h2>Summary</h2>",
             *([f'<p class="headline">{verdict}</p>'] if verdict else []),
-            table.to_html(index=False, classes="summary", border=0, escape=True)]
+            table.to_html(index=False, classes="summary", border=0, escape=True),
+            *([f"<p>{html.escape(filtered)}</p>"] if filtered else [])]
     md = ["# synthset report", "", intro.replace("&times;", "x"), "", *([note, ""] if note else []), "## Summary", "",
           *([re.sub(r"</?b>", "**", verdict), ""] if verdict else []),
           "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
+    md += [filtered, ""] if filtered else []
     if baseline:
         body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
                     f"{baseline.get('train_images', '?')} real images (train and validation, every one outside test), "

@@ -13,12 +13,14 @@ from .io import read_json
 ARCH_KEYS = {  # summary key: (metrics file under results/, key in it)
     "acc_fake": ("metrics/tstr/{}.json", "acc_fake"),
     "gan_test": ("metrics/fidelity/{}.json", "gan_test_accuracy"),
+    "kept_share": ("metrics/sample/{}.json", "kept_share"),
     "fid": ("metrics/fidelity/{}.json", "fid"),
     "recall": ("metrics/fidelity/{}.json", "recall"),
     "copy_share": ("metrics/privacy/{}.json", "copy_share"),
     "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
 }
-PCA_KEYS = {"n": "best_n", "acc_fake": "acc_fake", "gan_test": "gan_test_accuracy", "fid": "fid",
+PCA_KEYS = {"n": "best_n", "acc_fake": "acc_fake", "gan_test": "gan_test_accuracy",
+            "kept_share": "kept_share", "fid": "fid",
             "recall": "recall", "copy_share": "copy_share"}
 
 

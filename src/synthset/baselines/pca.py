@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from sklearn.decomposition import PCA
 
+from ..filtering import keep_images
 from ..io import ImageSet
 
 MODES = ("sample", "reconstruct")
@@ -24,6 +26,7 @@ class PCAImages:
     images: ImageSet
     components: int            # the n actually used: capped by the smallest class
     explained_variance: float  # share of pixel variance the n components hold, averaged over classes
+    kept_share: float          # share of draws the filter classifier kept (1 without it)
 
 
 def max_components(train: ImageSet) -> int:
@@ -32,29 +35,37 @@ def max_components(train: ImageSet) -> int:
     return max(1, min(smallest - 1, int(np.prod(train.image_shape))))
 
 
-def pca_images(train: ImageSet, n: int, mode: str, per_class: int, seed: int) -> PCAImages:
+def pca_images(train: ImageSet, n: int, mode: str, per_class: int, seed: int, keep: str = "all",
+               judge: torch.nn.Module | None = None, device: torch.device = torch.device("cpu")) -> PCAImages:
     """`per_class` images of every class from a PCA with n components fitted on that class.
 
     reconstruct uses `per_class` distinct train images per class (all of them if the class
-    has fewer), so the set holds no duplicates of one private image.
+    has fewer), so the set holds no duplicates of one private image; it makes no new images,
+    so `keep` (sample.keep, filtering.py) applies to sample mode only.
     """
     if mode not in MODES:
         raise ValueError(f"PCA mode must be one of {', '.join(MODES)}, got {mode!r}")
     n = min(n, max_components(train))
     rng = np.random.default_rng(seed)
     shape = train.image_shape
-    images, labels, explained = [], [], []
-    for c in range(train.num_classes):
-        x = train.images[train.labels == c].reshape(-1, int(np.prod(shape))).astype(np.float64)
-        pca = PCA(n_components=n, svd_solver="full").fit(x)
-        explained.append(float(pca.explained_variance_ratio_.sum()))
-        if mode == "reconstruct":
-            rows = np.sort(rng.choice(len(x), min(per_class, len(x)), replace=False))
-            made = pca.inverse_transform(pca.transform(x[rows]))
-        else:
-            coefficients = rng.standard_normal((per_class, n)) * np.sqrt(pca.explained_variance_)
-            made = pca.inverse_transform(coefficients)
-        images.append(np.clip(np.rint(made), 0, 255).astype(np.uint8).reshape(-1, *shape))
-        labels.append(np.full(len(made), c))
-    made_set = ImageSet(np.concatenate(images), np.concatenate(labels), train.class_names)
-    return PCAImages(made_set, n, float(np.mean(explained)))
+    classes = [train.images[train.labels == c].reshape(-1, int(np.prod(shape))).astype(np.float64)
+               for c in range(train.num_classes)]
+    pcas = [PCA(n_components=n, svd_solver="full").fit(x) for x in classes]
+    explained = float(np.mean([p.explained_variance_ratio_.sum() for p in pcas]))
+
+    def draw(counts: np.ndarray) -> ImageSet:
+        made = []
+        for x, pca, count in zip(classes, pcas, counts):
+            if count == 0:  # a later round of the filter: this class is full
+                made.append(np.empty((0, x.shape[1])))
+            elif mode == "reconstruct":
+                rows = np.sort(rng.choice(len(x), min(count, len(x)), replace=False))
+                made.append(pca.inverse_transform(pca.transform(x[rows])))
+            else:
+                made.append(pca.inverse_transform(rng.standard_normal((count, n)) * np.sqrt(pca.explained_variance_)))
+        images = np.clip(np.rint(np.concatenate(made)), 0, 255).astype(np.uint8).reshape(-1, *shape)
+        return ImageSet(images, np.repeat(np.arange(len(made)), [len(m) for m in made]), train.class_names)
+
+    images, stats = keep_images(draw, keep if mode == "sample" else "all", judge, train.class_names, per_class,
+                                device)
+    return PCAImages(images, n, explained, stats["kept_share"])

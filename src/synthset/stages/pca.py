@@ -1,7 +1,8 @@
 """Stage pca@mode: seed 003's PCA baseline, evaluated like a GAN at every n.
 
-For each n in pca.n_components: per-class PCA images (pca.modes: sample or reconstruct),
-then the summary-table numbers (see synthset.scorecard). Writes every n's numbers
+For each n in pca.n_components: per-class PCA images (pca.modes: sample or reconstruct;
+sample mode keeps only what the filter classifier agrees with, as the GANs' sample stage
+does under sample.keep: agreeing), then the summary-table numbers (see synthset.scorecard). Writes every n's numbers
 (--curve, a DVC plot), curve.png and each n's first images per class (the report's grids), and the chosen n's numbers as the
 metrics: the report's summary-table row. n is chosen by the accuracy on the validation
 split of a classifier trained on the images (ties: the smaller n); the test split only
@@ -15,6 +16,7 @@ from tqdm.auto import tqdm
 
 from ..baselines.figures import pca_curve_png
 from ..baselines.pca import pca_images
+from ..classify.load import load_classifier
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, read_json, write_json
 from ..params import GRID_MAX_PER_CLASS
@@ -29,12 +31,13 @@ def main(ns, params):
     refs = References.load(ImageSet.load(ns.train), ImageSet.load(ns.val), ImageSet.load(ns.test), ns.classifier,
                            params, device)
     acc_real = read_json(ns.baseline)["accuracy"]
+    judge = load_classifier(ns.filter, device) if params.sample.keep == "agreeing" else None
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in tqdm(p.n_components, desc=f"pca {ns.mode}", unit="n"):
         started = time.perf_counter()
-        made = pca_images(refs.train, n, ns.mode, params.sample.per_class, p.seed)
+        made = pca_images(refs.train, n, ns.mode, params.sample.per_class, p.seed, params.sample.keep, judge, device)
         fit_seconds = time.perf_counter() - started
         if rows and made.components == rows[-1]["n"]:
             print(f"pca {ns.mode}: n={n} capped at {made.components} (the smallest class's train images - 1)")
@@ -43,7 +46,7 @@ def main(ns, params):
         made.images.first_per_class(GRID_MAX_PER_CLASS).save(out / f"preview_n{made.components:04d}.npz")
         scores = scorecard(made.images, refs, params, device, desc=f"classifier n={made.components}")
         rows.append({"n": made.components, "explained_variance": made.explained_variance,
-                     "fit_seconds": fit_seconds, **scores})
+                     "fit_seconds": fit_seconds, "kept_share": made.kept_share, **scores})
         print(f"pca {ns.mode} n={made.components}: trained on its images {scores['acc_val']:.1%} on val, "
               f"{scores['acc_fake']:.1%} on test, "
               f"GAN-test {scores['gan_test_accuracy']:.1%}, copies {scores['copy_share']:.1%}")
@@ -67,6 +70,7 @@ if __name__ == "__main__":
     p.add_argument("--test", required=True, help="real test split: the reported accuracies are measured here")
     p.add_argument("--classifier", required=True, help="train_classifier's folder (GAN-test, features)")
     p.add_argument("--baseline", required=True, help="train_classifier's metrics JSON")
+    p.add_argument("--filter", required=True, help="train_classifier's filter folder (sample.keep: agreeing)")
     p.add_argument("--out", required=True, help="folder for curve.png and preview_n*.npz")
     p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
     p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")

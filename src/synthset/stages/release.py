@@ -1,4 +1,5 @@
-"""Stage release@arch: the folder a third party receives (weights, spec, model card)."""
+"""Stage release@arch: the folder a third party receives (weights, spec, model card, and the
+filter classifier when sample.keep is agreeing)."""
 from pathlib import Path
 
 from ..io import read_json
@@ -6,7 +7,8 @@ from ..release import write_release
 from . import _cli
 
 # what the model card quotes from each evaluation stage's metrics
-CARD_METRICS = {"tstr": ("acc_fake", "acc_real", "acc_mixed_best", "acc_ssim_selected"),
+CARD_METRICS = {"sample": ("kept_share",),
+                "tstr": ("acc_fake", "acc_real", "acc_mixed_best", "acc_ssim_selected"),
                 "fidelity": ("fid", "fid_floor", "kid", "precision", "recall", "gan_test_accuracy",
                              "inception_score"),
                 "privacy": ("copy_share", "copy_share_features"),
@@ -27,7 +29,8 @@ def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
 
 def main(ns, params):
     metrics = card_metrics(Path(ns.live), Path(ns.metrics), ns.arch)
-    print(f"release: {write_release(ns.model, ns.out, metrics)}")
+    filter_dir = ns.filter if params.sample.keep == "agreeing" else None
+    print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir)}")
 
 
 if __name__ == "__main__":
@@ -36,5 +39,6 @@ if __name__ == "__main__":
     p.add_argument("--model", required=True, help="train_gan's model folder")
     p.add_argument("--live", required=True, help="train_gan's dvclive folder (training time)")
     p.add_argument("--metrics", default="results/metrics", help="the evaluation metrics folder")
+    p.add_argument("--filter", required=True, help="train_classifier's filter folder (released with sample.keep: agreeing)")
     p.add_argument("--out", required=True, help="the release folder")
     _cli.run(main, p)

@@ -1,24 +1,35 @@
 """Stage sample@arch: N images per class from a trained generator, as samples.npz.
 
+With `sample.keep: agreeing` only images the filter classifier (trained on the train split)
+reads as their class are kept, drawn until every class has N; --stats records the share kept.
 The grid a reader looks at is drawn by the report stage, so changing its size re-samples
 nothing."""
 from pathlib import Path
 
+from ..classify.load import load_classifier
 from ..device import resolve_device
-from ..sampling import sample_per_class
+from ..io import write_json
+from ..sampling import sample_kept
 from ..train.checkpoint import load_generator
 from . import _cli
 
 
 def main(ns, params):
-    generator, spec = load_generator(ns.model, resolve_device(params.device))
-    fake = sample_per_class(generator, spec["class_names"], params.sample.per_class, params.sample.seed)
+    s = params.sample
+    device = resolve_device(params.device)
+    generator, spec = load_generator(ns.model, device)
+    judge = load_classifier(ns.filter, device) if s.keep == "agreeing" else None
+    fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, s.keep, judge)
     fake.save(Path(ns.out))
+    write_json(ns.stats, {"keep": s.keep, **stats})
+    print(f"{ns.arch}: {len(fake)} images; the filter kept {stats['kept_share']:.1%} of {stats['drawn']} draws")
 
 
 if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--arch", required=True)
     p.add_argument("--model", required=True, help="train_gan's model folder")
+    p.add_argument("--filter", required=True, help="train_classifier's filter folder (used with sample.keep: agreeing)")
     p.add_argument("--out", required=True, help="the samples.npz to write")
+    p.add_argument("--stats", required=True, help="JSON of the share of draws the filter kept")
     _cli.run(main, p)

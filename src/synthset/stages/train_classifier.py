@@ -6,6 +6,10 @@ validation from train must not lower the bar the generators (trained on train al
 Its test accuracy is the bar every synthetic set is measured against; the same model
 labels generated images (GAN-test, Inception-style score) and gives the domain features
 for FID/KID/precision/recall and the kNN memorisation check.
+
+--filter-out gets the same recipe trained on the train split alone: the filter that keeps
+the generated images it reads as their class (sample.keep: agreeing). It belongs to the
+generator side, which learns from train only, so scores on validation stay honest.
 """
 
 from ..classify import evaluate, fit
@@ -21,6 +25,9 @@ def main(ns, params):
     seed_everything(c.seed, params.threads)
     device = resolve_device(params.device)
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
+    if ns.filter_out:
+        save_classifier(fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="filter on train"),
+                        c.model, train, ns.filter_out)
     if ns.val:
         train = train.concat(ImageSet.load(ns.val))
     model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="classifier on real")
@@ -39,4 +46,5 @@ if __name__ == "__main__":
     p.add_argument("--test", required=True)
     p.add_argument("--out", required=True, help="folder for the model and its confusion matrix")
     p.add_argument("--metrics", required=True, help="JSON of the baseline's accuracy")
+    p.add_argument("--filter-out", help="folder for the filter classifier, trained on --train alone")
     _cli.run(main, p)

@@ -1,0 +1,128 @@
+"""sample.keep: agreeing keeps the draws a real classifier reads as their class, drawn until
+every class has its count, reproducibly; a generator that ignores a label is refused."""
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+import yaml
+from PIL import Image
+
+from conftest import BIN, shipped
+from synthset.classify import fit, predict_proba
+from synthset.classify.load import load_classifier, save_classifier
+from synthset.data import load_digits, preprocess
+from synthset.filtering import LabelsNotFollowed, draw_agreeing, keep_images
+from synthset.io import ImageSet, read_json
+from synthset.release import load_release_filter
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def digits_and_judge():
+    data = preprocess(load_digits(), 8, "gray")
+    return data, fit(data, "lenet", 5, 32, 1e-3, 0, CPU)
+
+
+def mislabelling_draw(data: ImageSet, wrong: float, seed: int, never: int | None = None):
+    """A 'generator' of real digits that hands out, for a share `wrong` of the draws of each
+    class, a digit of the next class under this class's label (class `never`: always)."""
+    rng = np.random.default_rng(seed)
+    truth: list[np.ndarray] = []
+
+    def draw(counts: np.ndarray) -> ImageSet:
+        images, labels, true = [], [], []
+        for c, n in enumerate(counts):
+            share = 1.0 if c == never else wrong
+            source = np.where(rng.random(n) < share, (c + 1) % data.num_classes, c)
+            for s in source:
+                pool = np.flatnonzero(data.labels == s)
+                images.append(data.images[rng.choice(pool)])
+            labels += [c] * n
+            true.append(source)
+        truth.append(np.concatenate(true) if true else np.array([], dtype=int))
+        return ImageSet(np.stack(images), np.array(labels), data.class_names)
+    return draw, truth
+
+
+def test_filter_drops_mislabelled_draws_and_keeps_the_count(digits_and_judge):
+    data, judge = digits_and_judge
+    draw, _ = mislabelling_draw(data, wrong=0.3, seed=0)
+    kept, stats = draw_agreeing(draw, judge, data.class_names, 40, CPU)
+    assert np.bincount(kept.labels, minlength=10).tolist() == [40] * 10
+    # every kept image reads as its label, so the mislabelled 30 % went (the judge is ~98 % right on digits)
+    assert (predict_proba(judge, kept.images, CPU).argmax(1) == kept.labels).all()
+    assert 0.6 < stats["kept_share"] < 0.8 and stats["drawn"] > 400
+    # the unfiltered draws of the same stream do not read as their labels nearly as often
+    raw = mislabelling_draw(data, wrong=0.3, seed=0)[0](np.full(10, 40))
+    assert (predict_proba(judge, raw.images, CPU).argmax(1) == raw.labels).mean() < 0.8
+
+
+def test_filter_is_reproducible_and_keep_all_is_the_first_draw(digits_and_judge):
+    data, judge = digits_and_judge
+    a, _ = draw_agreeing(mislabelling_draw(data, 0.3, seed=1)[0], judge, data.class_names, 10, CPU)
+    b, _ = draw_agreeing(mislabelling_draw(data, 0.3, seed=1)[0], judge, data.class_names, 10, CPU)
+    assert np.array_equal(a.images, b.images)
+    every, stats = keep_images(mislabelling_draw(data, 0.3, seed=1)[0], "all", None, data.class_names, 10, CPU)
+    first = mislabelling_draw(data, 0.3, seed=1)[0](np.full(10, 10))
+    assert np.array_equal(every.images, first.images) and stats["kept_share"] == 1.0
+
+
+def test_a_label_the_generator_never_follows_is_refused(digits_and_judge):
+    data, judge = digits_and_judge
+    draw, _ = mislabelling_draw(data, wrong=0.0, seed=2, never=3)
+    with pytest.raises(LabelsNotFollowed, match="class '3'.*does not follow this label"):
+        draw_agreeing(draw, judge, data.class_names, 5, CPU)
+
+
+def test_keep_agreeing_without_a_filter_says_what_is_missing(digits_and_judge):
+    data, _ = digits_and_judge
+    with pytest.raises(ValueError, match="filter classifier"):
+        keep_images(mislabelling_draw(data, 0.0, 0)[0], "agreeing", None, data.class_names, 5, CPU)
+
+
+@pytest.fixture(scope="module")
+def trained_with_filter(digits_and_judge, tmp_path_factory):
+    """A per-class DCGAN trained 30 epochs on the digits, its release with the filter."""
+    from test_release import release_of
+
+    data, judge = digits_and_judge
+    tmp = tmp_path_factory.mktemp("filtered")
+    filter_dir = save_classifier(judge, "lenet", data, tmp / "filter")
+    return data, tmp, filter_dir, release_of("dcgan", data, tmp, filter_dir, epochs=30)
+
+
+def test_sample_stage_keeps_what_the_filter_agrees_with(trained_with_filter, tmp_path):
+    data, tmp, filter_dir, _ = trained_with_filter
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(shipped({"device": "cpu", "sample": {"per_class": 12, "keep": "agreeing"}})
+                                     .model_dump(mode="json")))
+    out, stats = tmp_path / "samples.npz", tmp_path / "stats.json"
+    subprocess.run([str(BIN / "python"), "-m", "synthset.stages.sample", "--params", str(params), "--arch", "dcgan",
+                    "--model", str(tmp / "model"), "--filter", str(filter_dir), "--out", str(out),
+                    "--stats", str(stats)], check=True, capture_output=True, text=True)
+    kept, judge = ImageSet.load(out), load_classifier(filter_dir, CPU)
+    assert np.bincount(kept.labels).tolist() == [12] * 10
+    assert (predict_proba(judge, kept.images, CPU).argmax(1) == kept.labels).all()
+    recorded = read_json(stats)
+    assert recorded["keep"] == "agreeing" and 0 < recorded["kept_share"] <= 1 and recorded["drawn"] >= 120
+
+
+def test_release_with_filter_generates_only_agreeing_images(trained_with_filter, tmp_path):
+    """The filter travels with the release: `synthset generate` keeps what the pipeline kept."""
+    data, _, _, folder = trained_with_filter
+    assert {"filter.safetensors", "filter.json"} <= {p.name for p in folder.iterdir()}
+    assert "## Filter" in (folder / "MODEL_CARD.md").read_text()
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(folder, moved)
+    out = tmp_path / "mydata"
+    proc = subprocess.run([str(BIN / "synthset"), "generate", str(moved), "--per-class", "6", "--out", str(out)],
+                          capture_output=True, text=True, check=True)
+    assert "wrote 60 images" in proc.stdout and "filter kept" in proc.stdout
+    files = sorted(out.glob("*/*.png"))
+    images = np.stack([np.array(Image.open(p))[:, :, None] for p in files])
+    labels = np.array([data.class_names.index(p.parent.name) for p in files])
+    assert (predict_proba(load_release_filter(moved), images, CPU).argmax(1) == labels).all()
