@@ -395,3 +395,57 @@ def test_too_few_images_for_a_validation_split_is_one_line_naming_the_key(tmp_pa
     with pytest.raises(ValueError) as e:
         ingest(params, "gray", tmp_path / "out")
     assert "data.val_fraction" in str(e.value) and "too few" in str(e.value) and "\n" not in str(e.value)
+
+
+# ---------- exact duplicates stay inside one split ----------
+
+def test_copies_stay_in_one_split_and_are_listed(tmp_path):
+    """Byte-identical and pixel-identical files (PNG and BMP of one picture, a copy filed under
+    another class): wherever the seeded split puts a group, all of it goes there."""
+    root = tmp_path / "imgs"
+    _make_folder(root, {"a": 12, "b": 12})
+    rng = np.random.default_rng(1)
+    groups = []
+    for g in range(6):
+        pixels = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+        names = [f"a/copy{g}.png", f"a/copy{g}_again.png", f"a/copy{g}.bmp"] + ([f"b/filed_twice{g}.png"] if g < 2 else [])
+        for name in names:
+            Image.fromarray(pixels).save(root / name)
+        groups.append(names)
+    summary = ingest(_folder_data(root, 4), "rgb", tmp_path / "out")
+    where = {n: split for split in ("train", "val", "test")
+             for n in RaggedImageSet.load(tmp_path / "out" / f"{split}.npz").names}
+    for names in groups:
+        assert len({where[n] for n in names}) == 1, {n: where[n] for n in names}
+    assert len({where[names[0]] for names in groups}) > 1  # the groups themselves are still split
+    copies = summary["duplicates"]
+    assert copies["groups"] == 6 and copies["images"] == 3 * 6 + 2 and copies["label_conflicts"] == 2
+    assert sorted(copies["examples"][0]) == sorted(groups[0])
+    assert "b/filed_twice0.png (b)" in copies["conflict_examples"][0]
+
+
+def test_without_copies_the_split_is_the_plain_stratified_one():
+    from synthset.data.duplicates import duplicate_groups, group_split
+
+    data = load_mnist5k()
+    groups = duplicate_groups(data)
+    assert groups.max() + 1 == len(data)  # the 5,000 real digits hold no two identical images
+    plain = stratified_split(data.labels, 0.2, 0)
+    grouped = group_split(data.labels, groups, lambda labels: stratified_split(labels, 0.2, 0))
+    assert all(np.array_equal(p, g) for p, g in zip(plain, grouped))
+
+
+def test_idx_test_copies_of_train_images_are_dropped(tmp_path):
+    """A source with its own split keeps it, but a test image that copies a train image is a
+    member, not a held-out image: it goes, and the summary says so."""
+    arrays = _make_idx(tmp_path / "mnist", gz=False, n_train=40, n_test=30)
+    train_images, train_labels = arrays["train"]
+    test_images, test_labels = arrays["t10k"]
+    test_images[[3, 7]] = train_images[[5, 9]]
+    _write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte", test_images)
+    summary = ingest(shipped_data(source="idx", path=str(tmp_path / "mnist"), min_per_class=2), "gray",
+                     tmp_path / "out")
+    assert summary["duplicates"]["dropped_from_test"] == 2 and summary["images"]["test"] == 28
+    test = RaggedImageSet.load(tmp_path / "out" / "test.npz")
+    train = [*RaggedImageSet.load(tmp_path / "out" / "train.npz"), *RaggedImageSet.load(tmp_path / "out" / "val.npz")]
+    assert not {t.tobytes() for t in test} & {t.tobytes() for t in train}

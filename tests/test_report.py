@@ -95,3 +95,12 @@ def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
     md = (page.parent / "report.md").read_text()
     assert line in md and md.index(line) < md.index("## Summary")
     assert "Data:" not in build_report(real, [], tmp_path / "bare", 2).read_text()  # no summary, no line
+    copies = {**summary, "duplicates": {"groups": 2, "images": 5, "label_conflicts": 1, "dropped_from_test": 3,
+                                        "examples": [["a/x.png", "a/x_copy.png"]], "conflict_examples": []}}
+    md = (build_report(real, [], tmp_path / "copies", 2, data_summary=copies).parent / "report.md").read_text()
+    assert ("5 identical images in 2 groups, each kept inside one split (1 groups filed under more than one class); "
+            "3 test images that copy a train image dropped (e.g. a/x.png, a/x_copy.png).") in md
+    no_copies = {**summary, "duplicates": {"groups": 0, "images": 0, "label_conflicts": 0, "examples": [],
+                                           "conflict_examples": []}}
+    md = (build_report(real, [], tmp_path / "none", 2, data_summary=no_copies).parent / "report.md").read_text()
+    assert "identical" not in md

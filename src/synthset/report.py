@@ -298,8 +298,8 @@ def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None,
 
 def data_note(summary: dict | None) -> str | None:
     """One plain-text header line on what ingest did to the data (its summary.json): files
-    skipped, images upscaled, images that lost over half their area to the centre crop, with
-    example names, so that results built on blown-up icons or slivers of strips are not read
+    skipped, images upscaled, images that lost over half their area to the centre crop,
+    identical images kept together, with example names, so that results built on blown-up icons or slivers of strips are not read
     without knowing it."""
     if not summary:
         return None
@@ -311,6 +311,16 @@ def data_note(summary: dict | None) -> str | None:
                            ("cropped_over_half", "longer than 2:1, over half their area cropped away")):
             n, names = resize[key]["total"], resize["examples"][key]
             parts.append(f"{n} of {total} images {words}" + (f" (e.g. {', '.join(names)})" if names else ""))
+    copies = summary.get("duplicates")
+    if copies and copies["groups"]:
+        text = f"{copies['images']} identical images in {copies['groups']} groups, each kept inside one split"
+        if copies.get("label_conflicts"):
+            text += f" ({copies['label_conflicts']} groups filed under more than one class)"
+        if copies.get("dropped_from_test"):
+            text += f"; {copies['dropped_from_test']} test images that copy a train image dropped"
+        if copies["examples"]:
+            text += f" (e.g. {', '.join(copies['examples'][0])})"
+        parts.append(text)
     return "Data: " + "; ".join(parts) + "."
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from synthset.data import sources
+from synthset.data.duplicates import describe, duplicate_groups, group_split
 from synthset.data.preprocess import resize_effects
 from synthset.io import RaggedImageSet, atomic_path, write_json
 from synthset.params import DataParams
@@ -114,6 +115,26 @@ def resize_summary(sets: dict[str, RaggedImageSet], image_size: int, examples: i
     return out
 
 
+def split_keeping_copies_together(sets: dict[str, RaggedImageSet], params: DataParams):
+    """{"train", "test"} with every group of identical images on one side, and the summary's
+    account of the copies. A source with its own split (idx) keeps it, minus the test images
+    that copy a train image: a copy of a member is no non-member."""
+    if "all" in sets:
+        whole = sets["all"]
+        groups = duplicate_groups(whole)
+        train_idx, test_idx = group_split(whole.labels, groups,
+                                          lambda labels: stratified_split(labels, params.test_fraction, params.seed))
+        copies = describe(groups, whole.labels, whole.names, whole.class_names)
+        return {"train": subset(whole, train_idx), "test": subset(whole, test_idx)}, copies
+    train, test = sets["train"], sets["test"]
+    groups = duplicate_groups([*train, *test])
+    copies = describe(groups, np.concatenate([train.labels, test.labels]), [*train.names, *test.names],
+                      train.class_names)
+    leaked = np.isin(groups[len(train):], groups[:len(train)])
+    copies["dropped_from_test"] = int(leaked.sum())
+    return {"train": train, "test": subset(test, np.flatnonzero(~leaked))}, copies
+
+
 def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int | None = None) -> dict:
     """Read, check, cap and split the source; write train/val/test .npz, skipped.csv, summary.json.
 
@@ -122,7 +143,8 @@ def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int 
 
     test is held out from everything but the reported numbers; val is carved from the
     train split for every choice made from data (PCA's n, selection thresholds), so that
-    no choice is ever made on test. Generators learn from train alone; the real baseline
+    no choice is ever made on test. Identical images stay together in one split
+    (data/duplicates.py), listed under "duplicates". Generators learn from train alone; the real baseline
     classifier learns from train and val (nothing is chosen for it)."""
     out_dir = Path(out_dir)
     where = f"{params.source} source" + (f" at {params.path}" if params.source in ("idx", "folder") else "")
@@ -131,11 +153,10 @@ def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int 
     _check_min(sets["train"] if "train" in sets else sets["all"], params.min_per_class, where)
     if params.max_per_class:
         sets = {k: subset(s, cap_per_class(s.labels, params.max_per_class, params.seed)) for k, s in sets.items()}
-    if "all" in sets:
-        train_idx, test_idx = stratified_split(sets["all"].labels, params.test_fraction, params.seed)
-        sets = {"train": subset(sets["all"], train_idx), "test": subset(sets["all"], test_idx)}
+    sets, copies = split_keeping_copies_together(sets, params)
     try:
-        train_idx, val_idx = stratified_split(sets["train"].labels, params.val_fraction, params.seed)
+        train_idx, val_idx = group_split(sets["train"].labels, duplicate_groups(sets["train"]),
+                                         lambda labels: stratified_split(labels, params.val_fraction, params.seed))
     except ValueError as err:
         raise ValueError(f"{where}: data.val_fraction: {err}") from None
     sets = {"train": subset(sets["train"], train_idx), "val": subset(sets["train"], val_idx),
@@ -161,8 +182,14 @@ def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int 
         "images": {split: len(s) for split, s in sets.items()},
         "per_class": {split: class_counts(s) for split, s in sets.items()},
         "skipped": len(skipped),
+        "duplicates": copies,
         "class_names": sets["train"].class_names,
     }
+    if copies["groups"]:
+        log.warning("%d groups of identical images (%d images) kept each inside one split%s; names in %s",
+                    copies["groups"], copies["images"],
+                    f", {copies['dropped_from_test']} test copies of train images dropped"
+                    if copies.get("dropped_from_test") else "", out_dir / "summary.json")
     if image_size:
         summary["resize"] = r = resize_summary(sets, image_size)
         if r["upscaled"]["total"] or r["cropped_over_half"]["total"]:
