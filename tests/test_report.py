@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from conftest import shipped
 from synthset.io import ImageSet, write_json
 from synthset.report import ArchResult, PCAResult, build_report, headline, summary_table
 
@@ -104,3 +105,16 @@ def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
                                            "conflict_examples": []}}
     md = (build_report(real, [], tmp_path / "none", 2, data_summary=no_copies).parent / "report.md").read_text()
     assert "identical" not in md
+
+
+def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_path):
+    from synthset.report import release_advice
+
+    rules = shipped().report.release
+    for arch, acc, copies in (("dcgan", 0.95, 0.02), ("sngan", 0.80, 0.02), ("cdcgan", 0.95, 0.30)):
+        write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": acc, "acc_real": 0.96})
+        write_json(tmp_path / "metrics" / "privacy" / f"{arch}.json", {"copy_share": copies, "test_share": 0.05})
+    good, useless, copying = (release_advice(ArchResult(a, tmp_path), rules) for a in ("dcgan", "sngan", "cdcgan"))
+    assert good.startswith("<b>Release.</b>") and "results/release/dcgan/" in good
+    assert useless.startswith("<b>Do not release.</b>") and "results/release" not in useless
+    assert copying.startswith("<b>Do not release.</b>") and "reproduces training images" in copying

@@ -177,8 +177,24 @@ class PCAParams(Strict):
         return sorted(v)
 
 
+class ReleaseRules(Strict):
+    """The owner's policy behind "Can I release this?" (synthset.verdict)."""
+
+    gap_ok: float = Field(..., ge=0, description="points below the real baseline that still count as useful")
+    gap_max: float = Field(..., ge=0, description="beyond this many points below real: do not release")
+    copies_ok: float = Field(..., ge=0, description="copy share, as a multiple of unseen real images', for release")
+    copies_max: float = Field(..., ge=0, description="beyond this multiple: do not release")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.gap_ok > self.gap_max or self.copies_ok > self.copies_max:
+            raise ValueError("gap_ok must not exceed gap_max, nor copies_ok copies_max")
+        return self
+
+
 class ReportParams(Strict):
     grid_per_class: int = Field(..., ge=1, le=GRID_MAX_PER_CLASS)
+    release: ReleaseRules
 
 
 class Params(Strict):

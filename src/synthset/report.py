@@ -19,6 +19,7 @@ from .classify.figures import mixed_curve_png
 from .figures import plt, save_figure
 from .io import ImageSet, atomic_path, read_json
 from .sampling import grid_png
+from .verdict import DO_NOT, release_verdict
 
 # summary table columns (seed 004's Table 2, extended): (header, metrics kind, key, format)
 COLUMNS = [
@@ -151,20 +152,20 @@ def progress_frames(figures: Path, most: int = 6) -> list[Path]:
     return [frames[i] for i in sorted(picks)]
 
 
-def release_advice(a: ArchResult, quantile_hint: str = "5 %") -> str:
-    """The numbers a data owner weighs before handing a generator over."""
-    tstr, privacy = a.metrics("tstr"), a.metrics("privacy")
-    parts = []
-    if isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float):
-        gap = (tstr["acc_real"] - tstr["acc_fake"]) * 100
-        parts.append(f"a classifier trained only on its images is {gap:.1f} points "
-                     f"{'below' if gap >= 0 else 'above'} one trained on the real images")
-    if isinstance(privacy.get("copy_share"), float):
-        parts.append(f"{privacy['copy_share']:.1%} of its images are closer to a training image than "
-                     f"{privacy.get('quantile_label', quantile_hint)} of unseen real images are "
-                     f"(unseen real images: {privacy.get('test_share', float('nan')):.1%})")
-    parts.append(f"hand over <code>results/release/{html.escape(a.name)}/</code>")
-    return "; ".join(parts) + "."
+def release_advice(a: ArchResult, rules) -> str:
+    """The verdict (synthset.verdict) and the numbers behind it, in words; where to find the
+    release folder unless the verdict is not to release. HTML."""
+    v = release_verdict(a.metrics("tstr"), a.metrics("privacy"), rules)
+    text = f"<b>{html.escape(v.decision.capitalize())}.</b> " + html.escape("; ".join(v.reasons).capitalize()) + "."
+    if v.decision != DO_NOT:
+        text += f" The release folder: <code>results/release/{html.escape(a.name)}/</code>."
+    return text
+
+
+def html_to_md(text: str) -> str:
+    """The few tags release_advice writes, as markdown."""
+    text = re.sub(r"</?b>", "**", re.sub(r"</?code>", "`", text))
+    return html.unescape(text)
 
 
 def headline(archs: list[ArchResult], pcas: list[PCAResult]) -> str | None:
@@ -212,7 +213,7 @@ def _figure(src: str | None, caption: str) -> str:
     return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def arch_section(a: ArchResult, out: Path, per_class: int) -> tuple[list[str], list[str]]:
+def arch_section(a: ArchResult, out: Path, per_class: int, rules) -> tuple[list[str], list[str]]:
     name = a.name
     grid_png(ImageSet.load(a.samples), out / f"{name}_generated.png", per_class)
     training_curves_png(a.results / "live" / "train_gan" / name, out / f"{name}_curves.png", name)
@@ -225,9 +226,10 @@ def arch_section(a: ArchResult, out: Path, per_class: int) -> tuple[list[str], l
         ("knn", "privacy", "knn_pixels.png"), ("dcr", "privacy", "dcr_pixels.png"),
         ("gan_test", "fidelity", "confusion_gan_test.png"))}
     seconds = a.metrics("live").get("train_seconds")
+    advice = release_advice(a, rules)
     timing = f"Training took {seconds:.0f} s." if isinstance(seconds, (int, float)) else ""
     body = [f'<section id="{html.escape(name)}"><h2>{html.escape(name)}</h2><p>{timing}</p>',
-            f'<p class="advice"><b>Can I release this?</b> {release_advice(a)}</p>',
+            f'<p class="advice"><b>Can I release this?</b> {advice}</p>',
             '<div class="pair"><figure>' + _img("real_grid.png", "real images per class")
             + "<figcaption>Original (real train images)</figcaption></figure><figure>"
             + _img(f"{name}_generated.png", f"{name} generated images per class")
@@ -245,7 +247,7 @@ def arch_section(a: ArchResult, out: Path, per_class: int) -> tuple[list[str], l
             + _figure(figs["knn"], "generated image | its 3 nearest real training images (closest first)")
             + _figure(figs["dcr"], "distance to the closest training image: generated vs unseen real")
             + "</div></section>"]
-    md = [f"## {name}", "", timing, "", f"**Can I release this?** {release_advice(a)}", "",
+    md = [f"## {name}", "", timing, "", f"**Can I release this?** {html_to_md(advice)}", "",
           "| Original | Generated |", "| --- | --- |",
           f"| ![real](real_grid.png) | ![{name}]({name}_generated.png) |", "",
           f"![training curves]({name}_curves.png)", ""]
@@ -337,8 +339,9 @@ def filter_note(archs: list[ArchResult]) -> str | None:
 
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
                  baseline: dict | None = None, baseline_confusion: Path | None = None,
-                 pcas: list[PCAResult] = (), data_summary: dict | None = None) -> Path:
-    """The report folder; `data_summary` is ingest's summary.json, shown in the header."""
+                 pcas: list[PCAResult] = (), data_summary: dict | None = None, release_rules=None) -> Path:
+    """The report folder; `data_summary` is ingest's summary.json, shown in the header;
+    `release_rules` (params report.release) decide each generator's "Can I release this?"."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grid_png(real, out / "real_grid.png", per_class)
@@ -377,7 +380,7 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
         overview.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
     body.append('<div class="pair">' + "".join(overview) + "</div>")
     for a in archs:
-        b, m = arch_section(a, out, per_class)
+        b, m = arch_section(a, out, per_class, release_rules)
         body += b
         md += m
     b, m = pca_section(list(pcas), out, baseline.get("accuracy") if baseline else None, per_class)

@@ -14,7 +14,7 @@ def main(ns, params):
     data_summary = read_json(ns.data_summary) if Path(ns.data_summary).exists() else None
     page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
                         results / "classifier" / "real" / "confusion.png",
-                        [PCAResult(m, results) for m in params.pca.modes], data_summary)
+                        [PCAResult(m, results) for m in params.pca.modes], data_summary, params.report.release)
     print(f"report: {page}")
 
 

@@ -1,0 +1,46 @@
+""""Can I release this?" is a verdict from utility and privacy together, worst of the two."""
+import pytest
+
+from conftest import shipped
+from synthset.verdict import CARE, DO_NOT, RELEASE, release_verdict
+
+RULES = shipped().report.release  # gap 2 / 5 points, copies 1x / 2x unseen real images'
+
+
+def verdict(acc_fake, copy_share, acc_real=0.96, test_share=0.05):
+    return release_verdict({"acc_fake": acc_fake, "acc_real": acc_real},
+                           {"copy_share": copy_share, "test_share": test_share}, RULES)
+
+
+@pytest.mark.parametrize("acc_fake, copy_share, decision", [
+    (0.95, 0.02, RELEASE),     # 1 point below real, fewer near-copies than unseen real images show
+    (0.93, 0.02, CARE),        # 3 points below
+    (0.85, 0.02, DO_NOT),      # 11 points below: useless, whatever its privacy
+    (0.95, 0.08, CARE),        # useful, but 1.6x the near-copies of unseen real images
+    (0.95, 0.30, DO_NOT),      # useful, but it reproduces training images
+    (0.97, 0.01, RELEASE),     # above real
+])
+def test_the_worse_of_utility_and_privacy_decides(acc_fake, copy_share, decision):
+    assert verdict(acc_fake, copy_share).decision == decision
+
+
+def test_each_number_is_said_in_words():
+    v = verdict(0.85, 0.30)
+    text = v.sentence()
+    assert text.startswith("Do not release: ")
+    assert "11.0 points below one trained on the real images (more than 5)" in text
+    assert "30.0% of its images lie closer to a training image" in text and "(5.0% of unseen real images do)" in text
+    assert "no differential-privacy guarantee" in text
+    assert "above one trained on the real images" in verdict(0.97, 0.01).sentence()
+
+
+def test_unmeasured_evidence_is_no_reason_to_release():
+    v = release_verdict({}, {}, RULES)
+    assert v.decision == CARE and "not measured" in v.sentence()
+
+
+def test_rules_must_be_ordered():
+    from synthset.params import ParamsError
+
+    with pytest.raises(ParamsError, match="gap_ok must not exceed gap_max"):
+        shipped({"report": {"release": {"gap_ok": 6.0}}})
