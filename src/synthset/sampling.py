@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.utils import make_grid, save_image
 
 from .filtering import keep_images
 from .io import ImageSet, atomic_path
@@ -43,6 +42,8 @@ def sample_kept(generator: torch.nn.Module, class_names: list[str], per_class: i
 
 def grid_png(images: ImageSet, path: str | Path, per_class: int = 8) -> Path:
     """One row per class, the first `per_class` images of each."""
+    from torchvision.utils import make_grid, save_image  # here: importing torchvision costs every stage a second
+
     rows = [to_tensor(images.of_class(c)[:per_class]) for c in range(images.num_classes)]
     padded = [torch.cat([r, torch.ones(per_class - len(r), *r.shape[1:])]) if len(r) < per_class else r for r in rows]
     path = Path(path)

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .classify import evaluate, fake_subset, fit
+from .classify import evaluate, fake_subset, fit_recipe
 from .classify.load import load_classifier
 from .io import ImageSet
 from .metrics.features import feature_extractor
@@ -53,8 +53,7 @@ def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.de
     IS, FID/KID/PRDC, mean SSIM and copy share."""
     c, e = params.classify, params.evaluate
     started = time.perf_counter()
-    model = fit(fake_subset(fake, e.fake_per_class, e.seed), c.model, c.epochs, c.batch_size, c.lr, c.seed,
-                device, desc=desc)
+    model = fit_recipe(fake_subset(fake, e.fake_per_class, e.seed), c, device, desc=desc)
     utility = evaluate(model, refs.test, device)
     acc_val = evaluate(model, refs.val, device)["accuracy"]
     recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed)

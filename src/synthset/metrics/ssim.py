@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
 
 from ..figures import plt, save_figure
@@ -234,6 +233,8 @@ def ssim_histogram_png(table: pd.DataFrame, path: str | Path, title: str) -> Pat
 
 def best_worst_png(fake: ImageSet, table: pd.DataFrame, path: str | Path, n: int = 8) -> Path:
     """Top row: the n best-scored generated images; bottom row: the n worst."""
+    from torchvision.utils import make_grid, save_image  # here: importing torchvision costs every stage a second
+
     order = table.sort_values("ssim", ascending=False, kind="stable")["index"].to_numpy()
     n = min(n, len(order))
     picks = np.concatenate([order[:n], order[len(order) - n:]])

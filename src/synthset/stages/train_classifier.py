@@ -12,7 +12,7 @@ the generated images it reads as their class (sample.keep: agreeing). It belongs
 generator side, which learns from train only, so scores on validation stay honest.
 """
 
-from ..classify import evaluate, fit
+from ..classify import evaluate, fit_recipe
 from ..classify.figures import confusion_png
 from ..classify.load import save_classifier
 from ..device import resolve_device, seed_everything
@@ -26,11 +26,10 @@ def main(ns, params):
     device = resolve_device(params.device)
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
     if ns.filter_out:
-        save_classifier(fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="filter on train"),
-                        c.model, train, ns.filter_out)
+        save_classifier(fit_recipe(train, c, device, desc="filter on train"), c.model, train, ns.filter_out)
     if ns.val:
         train = train.concat(ImageSet.load(ns.val))
-    model = fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc="classifier on real")
+    model = fit_recipe(train, c, device, desc="classifier on real")
     result = evaluate(model, test, device)
     out = save_classifier(model, c.model, train, ns.out)
     confusion_png(result["confusion"], test.class_names, out / "confusion.png",

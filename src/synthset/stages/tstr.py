@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classify import evaluate, fake_subset, fit, mixed_set
+from ..classify import evaluate, fake_subset, fit_recipe, mixed_set
 from ..classify.figures import confusion_png, mixed_curve_png
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, read_json, write_json
@@ -26,7 +26,7 @@ def main(ns, params):
     out.mkdir(parents=True, exist_ok=True)
 
     def score(name: str, data: ImageSet) -> dict:
-        result = evaluate(fit(data, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc=name), test, device)
+        result = evaluate(fit_recipe(data, c, device, desc=name), test, device)
         confusion_png(result["confusion"], test.class_names, out / f"confusion_{name}.png",
                       f"{ns.arch}, trained on {name}: {result['accuracy']:.1%}")
         return result
