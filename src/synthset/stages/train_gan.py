@@ -8,7 +8,7 @@ import sys
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet
 from ..models.factory import generator_spec
-from ..train.checkpoint import Checkpointer, run_key, save_model
+from ..train.checkpoint import Checkpointer, run_key, save_discriminators, save_model
 from ..train.loop import train_gan
 from ..train.trainlog import TrainLog
 from . import _cli
@@ -24,8 +24,16 @@ def main(ns, params):
     if resume:  # in the stage's log, so that a rerun after a crash or a scancel says it went on
         print(f"{ns.arch}: resuming from the checkpoint of epoch {checkpoints.latest_epoch()}", file=sys.stderr)
     log = TrainLog(ns.live, ns.figures, train.num_classes, resume=resume)
-    generator = train_gan(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
+    trained = []  # the last epoch's discriminators, for the white-box membership audit
+
+    def keep_discriminators(epoch, units):
+        if epoch == arch_params.epochs:
+            trained[:] = [u.d for u in units]
+
+    generator = train_gan(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints,
+                          on_epoch=keep_discriminators)
     save_model(ns.model, generator_spec(ns.arch, train, arch_params), generator)
+    save_discriminators(ns.model, trained)
     log.finish({"train_seconds": log.elapsed()})
     checkpoints.clear()
 

@@ -30,6 +30,35 @@ def save_model(folder: str | Path, spec: dict, model: torch.nn.Module) -> None:
     write_json(folder / "generator.json", spec)
 
 
+def save_discriminators(folder: str | Path, discriminators: list[torch.nn.Module]) -> None:
+    """The trained discriminators (one per unit), kept in the owner's environment for the
+    white-box membership audit; the release never copies them."""
+    states = {f"{i}.{k}": v for i, d in enumerate(discriminators)
+              for k, v in getattr(d, "_module", d).state_dict().items()}  # Opacus wraps D in _module
+    with atomic_path(Path(folder) / "discriminator.pt") as tmp:
+        torch.save(states, tmp)
+
+
+def load_discriminators(folder: str | Path, spec: dict, device: torch.device) -> list[torch.nn.Module]:
+    """The discriminators saved beside a generator, rebuilt from its spec, in eval mode."""
+    from ..models import build_pair
+    from ..params import ArchParams
+
+    path = Path(folder) / "discriminator.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: missing (run train_gan for this architecture again)")
+    states = torch.load(path, map_location="cpu", weights_only=True)
+    p = ArchParams(**spec["params"])
+    units = len({k.split(".", 1)[0] for k in states})
+    h, w, c = spec["image_shape"]
+    out = []
+    for i in range(units):
+        _, d = build_pair(spec["arch"], len(spec["class_names"]), (h, w, c), p)
+        d.load_state_dict({k.split(".", 1)[1]: v for k, v in states.items() if k.split(".", 1)[0] == str(i)})
+        out.append(d.to(device).eval())
+    return out
+
+
 def load_generator(folder: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict]:
     folder = Path(folder)
     for name in ("generator.json", "generator.pt"):
