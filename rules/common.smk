@@ -23,6 +23,8 @@ STAGE_PARAMS = {
                                                                    "kid_subset_size", "prdc_k", "seed")],
     "tstr": ["device", "threads", "classify", "evaluate.fake_per_class", "evaluate.mixed_fractions", "evaluate.seed"],
     "privacy": ["device", "threads", "evaluate.copy_quantile"],
+    "audit": ["device", "threads"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
+                                                                "audit_confidence", "audit_delta", "seed")],
     "pca": ["device", "threads", "pca", "sample.per_class", "sample.keep", "classify"] + EVALUATE_PCA,
     "release": ["sample.keep"],
     "summary": ["gan.archs", "pca.modes"],

@@ -134,6 +134,32 @@ rule privacy:
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
 
+rule audit:
+    input:
+        samples=rules.sample.output.samples,
+        model=rules.train_gan.output.model,
+        train=rules.preprocess.output.train,
+        test=rules.preprocess.output.test,
+        code=code("audit"),
+    output:
+        evaluation=report(directory("results/evaluation/audit/{arch}"), patterns=["{name}.png"],
+                          caption="../report/audit.rst", category="Privacy", subcategory="{arch}"),
+        metrics=report("results/metrics/audit/{arch}.json",
+                       caption="../report/audit.rst", category="Privacy", subcategory="{arch}"),
+    params:
+        settings=settings("audit"),
+    resources:
+        gpu=1,
+    log:
+        "logs/audit/{arch}.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.audit --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        " --model {input.model} --train {input.train} --test {input.test}"
+        " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
+
+
 rule pca:
     input:
         train=rules.preprocess.output.train,

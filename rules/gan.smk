@@ -58,6 +58,7 @@ rule release:
         tstr="results/metrics/tstr/{arch}.json",
         fidelity="results/metrics/fidelity/{arch}.json",
         privacy="results/metrics/privacy/{arch}.json",
+        audit="results/metrics/audit/{arch}.json",
         ssim="results/metrics/ssim/{arch}.json",
         code=code("release"),
     output:

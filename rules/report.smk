@@ -1,7 +1,8 @@
 rule summary:
     input:
         baseline=rules.train_classifier.output.metrics,
-        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "tstr", "fidelity", "privacy"), arch=ARCHS),
+        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "tstr", "fidelity", "privacy", "audit"),
+                       arch=ARCHS),
         pca=expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
         live=expand("results/live/train_gan/{arch}/metrics.json", arch=ARCHS),
         code=code("summary"),
@@ -26,10 +27,11 @@ rule report:
         figures=expand("results/figures/{arch}", arch=ARCHS),
         classifier=rules.train_classifier.output.classifier,
         baseline=rules.train_classifier.output.metrics,
-        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "ssim", "fidelity", "tstr", "privacy"),
+        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "ssim", "fidelity", "tstr", "privacy", "audit"),
                        arch=ARCHS),
         summary=rules.summary.output.summary,
-        evaluation=expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "privacy"), arch=ARCHS),
+        evaluation=expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "privacy", "audit"),
+                            arch=ARCHS),
         pca=expand("results/evaluation/pca/{mode}", mode=PCA_MODES),
         pca_metrics=expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
         plots=expand("results/plots/{kind}/{name}.csv", zip, kind=["mixed"] * len(ARCHS) + ["pca"] * len(PCA_MODES),

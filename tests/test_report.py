@@ -111,10 +111,16 @@ def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_pa
     from synthset.report import release_advice
 
     rules = shipped().report.release
-    for arch, acc, copies in (("dcgan", 0.95, 0.02), ("sngan", 0.80, 0.02), ("cdcgan", 0.95, 0.30)):
+    for arch, acc, copies, tpr in (("dcgan", 0.95, 0.02, 0.012), ("sngan", 0.80, 0.02, 0.012),
+                                   ("cdcgan", 0.95, 0.30, 0.012), ("cgan", 0.95, 0.02, 0.4)):
         write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": acc, "acc_real": 0.96})
         write_json(tmp_path / "metrics" / "privacy" / f"{arch}.json", {"copy_share": copies, "test_share": 0.05})
-    good, useless, copying = (release_advice(ArchResult(a, tmp_path), rules) for a in ("dcgan", "sngan", "cdcgan"))
+        write_json(tmp_path / "metrics" / "audit" / f"{arch}.json",
+                   {"strongest": "gan_leaks", "auc": 0.5 + tpr, "tpr_at_0.01": tpr})
+    good, useless, copying, leaking = (release_advice(ArchResult(a, tmp_path), rules)
+                                       for a in ("dcgan", "sngan", "cdcgan", "cgan"))
     assert good.startswith("<b>Release.</b>") and "results/release/dcgan/" in good
     assert useless.startswith("<b>Do not release.</b>") and "results/release" not in useless
     assert copying.startswith("<b>Do not release.</b>") and "reproduces training images" in copying
+    assert leaking.startswith("<b>Do not release.</b>") and "membership in the training set leaks" in leaking
+    assert "GAN-Leaks, from the released images" in leaking

@@ -4,12 +4,13 @@ import pytest
 from conftest import shipped
 from synthset.verdict import CARE, DO_NOT, RELEASE, release_verdict
 
-RULES = shipped().report.release  # gap 2 / 5 points, copies 1x / 2x unseen real images'
+RULES = shipped().report.release  # gap 2 / 5 points, copies 1x / 2x unseen real images', attacks 2x / 5x chance
 
 
-def verdict(acc_fake, copy_share, acc_real=0.96, test_share=0.05):
+def verdict(acc_fake, copy_share, acc_real=0.96, test_share=0.05, tpr=0.012, trained=None):
     return release_verdict({"acc_fake": acc_fake, "acc_real": acc_real},
-                           {"copy_share": copy_share, "test_share": test_share}, RULES)
+                           {"copy_share": copy_share, "test_share": test_share}, RULES,
+                           {"tpr_at_0.01": tpr, "auc": 0.51, "strongest": "logan"}, trained)
 
 
 @pytest.mark.parametrize("acc_fake, copy_share, decision", [
@@ -34,9 +35,23 @@ def test_each_number_is_said_in_words():
     assert "above one trained on the real images" in verdict(0.97, 0.01).sentence()
 
 
+@pytest.mark.parametrize("tpr, decision", [(0.015, RELEASE), (0.03, CARE), (0.20, DO_NOT)])
+def test_a_membership_attack_that_beats_chance_holds_the_release_back(tpr, decision):
+    v = verdict(0.95, 0.02, tpr=tpr)
+    assert v.decision == decision
+    assert f"picks out {tpr:.1%} of training images while wrongly accusing 1 % of unseen ones" in v.sentence()
+
+
+def test_a_dp_budget_is_stated_as_the_guarantee():
+    v = verdict(0.95, 0.02, trained={"dp_epsilon": 2.0, "dp_delta": 1e-5})
+    assert "trained with differential privacy (epsilon 2, delta 1e-05)" in v.sentence()
+    assert "by at most a factor of 7.39" in v.sentence()  # e^2
+    assert "no differential-privacy guarantee" not in v.sentence()
+
+
 def test_unmeasured_evidence_is_no_reason_to_release():
     v = release_verdict({}, {}, RULES)
-    assert v.decision == CARE and "not measured" in v.sentence()
+    assert v.decision == CARE and "not measured" in v.sentence() and "no membership-inference audit" in v.sentence()
 
 
 def test_rules_must_be_ordered():

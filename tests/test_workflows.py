@@ -17,6 +17,7 @@ from dvc.repo import Repo
 
 from browser import check_page
 from conftest import ROOT, rule_blocks, run
+from synthset import summary as summary_keys
 from synthset.codedeps import modules_run_by, stage_code
 from synthset.params import json_schema
 
@@ -211,15 +212,16 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     again = run(["dvc", "repro"], project)
     print(f"no-op dvc repro: {time.perf_counter() - started:.1f} s")
     for stage in ("ingest", "preprocess", "train_gan@dcgan", "train_gan@sngan", "sample@sngan", "release@dcgan",
-                  "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan",
+                  "train_classifier", "ssim@dcgan", "fidelity@sngan", "tstr@dcgan", "privacy@sngan", "audit@dcgan",
                   "pca@sample", "pca@reconstruct", "summary", "report"):
         assert f"Stage '{stage}' didn't change, skipping" in again.stdout, again.stdout
 
     # dvc exp show leads with the summary: a few columns per generator, not per class
     shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
     archs, modes = 2, 2  # the tiny params: dcgan, sngan; PCA sample, reconstruct
-    assert metric_columns(shown) == 2 + 6 * archs + 6 * modes
-    assert 2 + 6 * 4 + 6 * 2 <= 40, "the default run (4 archs, 2 PCA modes) keeps under 40 columns"
+    per_arch, per_mode = len(summary_keys.ARCH_KEYS), len(summary_keys.PCA_KEYS)
+    assert metric_columns(shown) == 2 + per_arch * archs + per_mode * modes
+    assert 2 + per_arch * 4 + per_mode * 2 <= summary_keys.MAX_COLUMNS, "the default run (4 archs, 2 PCA modes)"
 
     # a code edit reruns exactly the stages that run the edited code
     names = dvc_stages(project)
@@ -274,7 +276,7 @@ def test_dvc_exp_queued_grid_then_table_and_curves(project: Path):
         assert data["params"]["params.yaml"]["data"]["gan"]["archs"] == ["dcgan"]
         summary = data["metrics"]["results/metrics/summary.json"]["data"]
         assert sorted(summary) == ["dcgan", "pca_sample", "real"]
-        for key in ("acc_fake", "gan_test", "fid", "recall", "copy_share", "train_seconds"):
+        for key in summary_keys.ARCH_KEYS:
             assert isinstance(summary["dcgan"][key], float), (name, key)
 
     table = run(["dvc", "exp", "show", "--drop", ".*", "--keep", key_columns("dcgan"), "--csv"], project).stdout

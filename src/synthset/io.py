@@ -90,6 +90,9 @@ class ImageSet:
         return ImageSet(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
                         self.class_names)
 
+    def subset(self, rows) -> "ImageSet":
+        return ImageSet(self.images[rows], self.labels[rows], self.class_names)
+
     def first_per_class(self, k: int) -> "ImageSet":
         """The first k images of every class, in class order (what a grid of k per class shows)."""
         keep = np.concatenate([np.flatnonzero(self.labels == c)[:k] for c in range(self.num_classes)])

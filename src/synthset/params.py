@@ -151,6 +151,10 @@ class EvaluateParams(Strict):
     kid_subset_size: int = Field(..., ge=2)
     prdc_k: int = Field(..., ge=1)
     copy_quantile: float = Field(..., gt=0, lt=1, description="copies: closer to train than this test quantile")
+    audit_candidates: int | None = Field(..., ge=2, description="members and non-members each; null = all the test split")
+    audit_bootstrap: int = Field(..., ge=0, description="bootstrap resamples for the attacks' intervals")
+    audit_confidence: float = Field(..., gt=0, lt=1, description="level of the intervals and the epsilon bound")
+    audit_delta: float = Field(..., ge=0, lt=1, description="delta of the epsilon lower bound")
     seed: int
 
     @field_validator("mixed_fractions")
@@ -184,11 +188,13 @@ class ReleaseRules(Strict):
     gap_max: float = Field(..., ge=0, description="beyond this many points below real: do not release")
     copies_ok: float = Field(..., ge=0, description="copy share, as a multiple of unseen real images', for release")
     copies_max: float = Field(..., ge=0, description="beyond this multiple: do not release")
+    attack_ok: float = Field(..., ge=1, description="attack TPR at 1 % FPR, as a multiple of chance, for release")
+    attack_max: float = Field(..., ge=1, description="beyond this multiple of chance: do not release")
 
     @model_validator(mode="after")
     def _ordered(self):
-        if self.gap_ok > self.gap_max or self.copies_ok > self.copies_max:
-            raise ValueError("gap_ok must not exceed gap_max, nor copies_ok copies_max")
+        if self.gap_ok > self.gap_max or self.copies_ok > self.copies_max or self.attack_ok > self.attack_max:
+            raise ValueError("gap_ok must not exceed gap_max, nor copies_ok copies_max, nor attack_ok attack_max")
         return self
 
 

@@ -36,6 +36,9 @@ COLUMNS = [
     ("Recall", "fidelity", "recall", "num"),
     ("Mean SSIM", "ssim", "mean", "num"),
     ("Copies", "privacy", "copy_share", "pct"),
+    ("Attack AUC", "audit", "auc", "num"),
+    ("Attack TPR@1%FPR", "audit", "tpr_at_0.01", "pct"),
+    ("DP epsilon", "live", "dp_epsilon", "num"),
     ("Train (s)", "live", "train_seconds", "int"),
 ]
 
@@ -155,11 +158,15 @@ def progress_frames(figures: Path, most: int = 6) -> list[Path]:
 def release_advice(a: ArchResult, rules) -> str:
     """The verdict (synthset.verdict) and the numbers behind it, in words; where to find the
     release folder unless the verdict is not to release. HTML."""
-    v = release_verdict(a.metrics("tstr"), a.metrics("privacy"), rules)
-    text = f"<b>{html.escape(v.decision.capitalize())}.</b> " + html.escape("; ".join(v.reasons).capitalize()) + "."
+    v = release_verdict(a.metrics("tstr"), a.metrics("privacy"), rules, a.metrics("audit"), a.metrics("live"))
+    text = f"<b>{html.escape(v.decision.capitalize())}.</b> " + html.escape(_first_upper("; ".join(v.reasons))) + "."
     if v.decision != DO_NOT:
         text += f" The release folder: <code>results/release/{html.escape(a.name)}/</code>."
     return text
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]  # str.capitalize would lower-case names such as LOGAN
 
 
 def html_to_md(text: str) -> str:
@@ -224,7 +231,7 @@ def arch_section(a: ArchResult, out: Path, per_class: int, rules) -> tuple[list[
         ("confusion", "tstr", "confusion_fake.png"), ("mixed", "tstr", "mixed.png"),
         ("ssim_hist", "ssim", "histogram.png"), ("ssim_best", "ssim", "best_worst.png"),
         ("knn", "privacy", "knn_pixels.png"), ("dcr", "privacy", "dcr_pixels.png"),
-        ("gan_test", "fidelity", "confusion_gan_test.png"))}
+        ("gan_test", "fidelity", "confusion_gan_test.png"), ("roc", "audit", "roc.png"))}
     seconds = a.metrics("live").get("train_seconds")
     advice = release_advice(a, rules)
     timing = f"Training took {seconds:.0f} s." if isinstance(seconds, (int, float)) else ""
@@ -246,6 +253,8 @@ def arch_section(a: ArchResult, out: Path, per_class: int, rules) -> tuple[list[
             + _figure(figs["ssim_best"], "best (top) and worst (bottom) images by SSIM")
             + _figure(figs["knn"], "generated image | its 3 nearest real training images (closest first)")
             + _figure(figs["dcr"], "distance to the closest training image: generated vs unseen real")
+            + _figure(figs["roc"], "membership inference: training images found (TPR) against unseen images "
+                      "wrongly accused (FPR), log scales; the dashed diagonal is guessing")
             + "</div></section>"]
     md = [f"## {name}", "", timing, "", f"**Can I release this?** {html_to_md(advice)}", "",
           "| Original | Generated |", "| --- | --- |",

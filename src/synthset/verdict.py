@@ -2,12 +2,15 @@
 
 The rules are the owner's policy, not something learnt from data: `report.release` in
 params.yaml sets how far below the real baseline a synthetic set may fall and how many
-near-copies of training images it may hold, beside what unseen real images show. The
-worse of the two decides: a useless set is not worth its privacy risk, and a useful set
-that copies its training images is not the owner's to give away.
+near-copies of training images it may hold, beside what unseen real images show, and how
+well the strongest membership-inference attack of the audit may do. The worst of them
+decides: a useless set is not worth its privacy risk, and a useful set that copies or
+gives away its training images is not the owner's to give away. A differential-privacy
+budget, when the generator was trained with one, is stated as the one formal guarantee.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 RELEASE, CARE, DO_NOT = "release", "release with care", "do not release"
@@ -20,15 +23,17 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
     def sentence(self) -> str:
-        return f"{self.decision.capitalize()}: " + "; ".join(self.reasons) + "."
+        return f"{self.decision.capitalize()}: " + "; ".join(self.reasons) + "."  # decision: lower-case words
 
 
 def _worse(a: str, b: str) -> str:
     return max(a, b, key=ORDER.index)
 
 
-def release_verdict(tstr: dict, privacy: dict, rules) -> Verdict:
-    """`tstr` and `privacy` are the stages' metrics of one generator; `rules` is report.release."""
+def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
+                    trained: dict | None = None) -> Verdict:
+    """`tstr`, `privacy` and `audit` are the stages' metrics of one generator, `trained` its
+    training metrics (the DP budget); `rules` is report.release."""
     decision, reasons = RELEASE, []
     if isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float):
         gap = (tstr["acc_real"] - tstr["acc_fake"]) * 100
@@ -63,6 +68,34 @@ def release_verdict(tstr: dict, privacy: dict, rules) -> Verdict:
     else:
         decision = _worse(decision, CARE)
         reasons.append("its copies were not measured (no privacy metrics)")
-    reasons.append("no differential-privacy guarantee: an attacker may still learn whether an image was in the "
-                   "training set")
+    decision = _worse(decision, _attack(audit or {}, rules, reasons))
+    epsilon = (trained or {}).get("dp_epsilon")
+    if isinstance(epsilon, (int, float)):
+        reasons.append(f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}):"
+                       f" whatever an attacker does, one image's presence changes the odds of any conclusion about it "
+                       f"by at most a factor of {min(math.exp(epsilon), 1e9):.3g}")
+    else:
+        reasons.append("no differential-privacy guarantee: the attacks above are evidence, not proof, that an "
+                       "attacker cannot learn whether an image was in the training set")
     return Verdict(decision, reasons)
+
+
+def _attack(audit: dict, rules, reasons: list[str]) -> str:
+    """The audit's strongest attack: members found at 1 % false alarms, against the 1 % of chance."""
+    tpr = audit.get("tpr_at_0.01")
+    if not isinstance(tpr, float):
+        reasons.append("no membership-inference audit was run")
+        return CARE
+    name = {"gan_leaks": "GAN-Leaks, from the released images", "logan": "LOGAN, with the discriminator"}.get(
+        audit.get("strongest"), audit.get("strongest", "the strongest attack"))
+    said = (f"the strongest membership attack ({name}) picks out {tpr:.1%} of training images while wrongly "
+            f"accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
+    ratio = tpr / 0.01
+    if ratio <= rules.attack_ok:
+        reasons.append(f"{said}: no sign that an attacker can tell who was in the training set")
+        return RELEASE
+    if ratio <= rules.attack_max:
+        reasons.append(f"{said}: some training images are recognisable; weigh what membership reveals")
+        return CARE
+    reasons.append(f"{said}, over {rules.attack_max:g} times chance: membership in the training set leaks")
+    return DO_NOT

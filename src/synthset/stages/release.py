@@ -12,13 +12,15 @@ CARD_METRICS = {"sample": ("kept_share",),
                 "fidelity": ("fid", "fid_floor", "kid", "precision", "recall", "gan_test_accuracy",
                              "inception_score"),
                 "privacy": ("copy_share", "copy_share_features"),
+                "audit": ("auc", "tpr_at_0.01", "epsilon_lower_bound"),
                 "ssim": ("mean",)}
 
 
 def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
     found = {}
     if (live / "metrics.json").exists():
-        found["train_seconds"] = read_json(live / "metrics.json").get("train_seconds")
+        trained = read_json(live / "metrics.json")
+        found.update({k: trained[k] for k in ("train_seconds", "dp_epsilon", "dp_delta") if k in trained})
     for kind, keys in CARD_METRICS.items():
         path = metrics / kind / f"{arch}.json"
         if path.exists():

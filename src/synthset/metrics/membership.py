@@ -1,0 +1,181 @@
+"""Membership inference: can an attacker tell the generator's training images from unseen ones?
+
+Candidates are equal numbers of members (train split) and non-members (held-out test
+split). Each attack scores every candidate, higher meaning "trained on":
+
+- GAN-Leaks (Chen et al. 2020, full black-box): minus the distance from the candidate to
+  its nearest released image of the same class. Needs only what a third party receives.
+- LOGAN (Hayes et al. 2019, white-box): the discriminator's score of the candidate under
+  its own label. The discriminator never leaves the owner, but the audit runs there, and
+  it is the part that saw the private images most directly.
+
+An attack is judged as Carlini et al. ("Membership inference attacks from first
+principles", 2022) ask: ROC AUC and, above all, the true-positive rate at a low false-
+positive rate (1 %, 0.1 %), with bootstrap confidence intervals. Its success also
+implies a lower bound on the epsilon of any (epsilon, delta)-DP training that could have
+produced it (Jagielski et al. 2020): DP forces TPR <= e^eps * FPR + delta at every
+threshold. The bound here is honest about sampling: the threshold is chosen on one half
+of the candidates and the rates are counted on the other half with Clopper-Pearson
+intervals, so a lucky threshold cannot inflate it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import beta
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from ..figures import plt, save_figure
+from .memorisation import nearest
+
+LOW_FPRS = (0.01, 0.001)
+
+
+def candidates(n_members: int, n_nonmembers: int, most: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Equal numbers of member and non-member indices (random, sorted): unequal counts
+    would let an attacker score by the base rate alone."""
+    n = min(n_members, n_nonmembers, most or n_members)
+    rng = np.random.default_rng(seed)
+    return (np.sort(rng.choice(n_members, n, replace=False)), np.sort(rng.choice(n_nonmembers, n, replace=False)))
+
+
+def gan_leaks_scores(query: np.ndarray, query_labels: np.ndarray, fake: np.ndarray,
+                     fake_labels: np.ndarray) -> np.ndarray:
+    """Minus the distance of each query row to its nearest generated row of the same class
+    (an attacker testing a record knows its label); a class with no generated image falls
+    back to all generated images."""
+    scores = np.empty(len(query))
+    for c in np.unique(query_labels):
+        rows, pool = query_labels == c, fake_labels == c
+        reference = fake[pool] if pool.any() else fake
+        scores[rows] = -nearest(query[rows], reference, 1)[0][:, 0]
+    return scores
+
+
+@torch.no_grad()
+def logan_scores(discriminators: list[torch.nn.Module], images: torch.Tensor, labels: torch.Tensor,
+                 batch_size: int = 500) -> np.ndarray:
+    """The discriminator's raw score of each image under its own label; with one
+    discriminator per class (DCGAN), the one of the image's class."""
+    out = torch.empty(len(labels))
+    for i in range(0, len(labels), batch_size):
+        x, y = images[i:i + batch_size], labels[i:i + batch_size]
+        if len(discriminators) == 1:
+            out[i:i + batch_size] = discriminators[0](x, y).float().cpu()
+        else:
+            for c in y.unique().tolist():
+                rows = y == c
+                out[i:i + batch_size][rows.cpu()] = discriminators[c](x[rows], y[rows]).float().cpu()
+    return out.numpy().astype(np.float64)
+
+
+def tpr_at_fpr(member_scores: np.ndarray, nonmember_scores: np.ndarray, fpr: float) -> float:
+    """The highest TPR among thresholds whose FPR does not exceed `fpr` (Carlini et al.)."""
+    y = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
+    fprs, tprs, _ = roc_curve(y, np.r_[member_scores, nonmember_scores])
+    return float(tprs[fprs <= fpr].max())
+
+
+def auc(member_scores: np.ndarray, nonmember_scores: np.ndarray) -> float:
+    y = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
+    return float(roc_auc_score(y, np.r_[member_scores, nonmember_scores]))
+
+
+def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    a = (1 - confidence) / 2
+    lo = beta.ppf(a, k, n - k + 1) if k > 0 else 0.0
+    hi = beta.ppf(1 - a, k + 1, n - k) if k < n else 1.0
+    return float(lo), float(hi)
+
+
+def _eps_at(tp: int, fp: int, n_m: int, n_n: int, delta: float, confidence: float | None) -> float:
+    """The larger of the two DP inequalities' epsilons at one threshold (point or conservative)."""
+    if confidence is None:
+        tpr, fpr = tp / n_m, fp / n_n
+        tpr_lo, fpr_hi, tnr_lo, fnr_hi = tpr, fpr, 1 - fpr, 1 - tpr
+    else:
+        tpr_lo, fpr_hi = _clopper_pearson(tp, n_m, confidence)[0], _clopper_pearson(fp, n_n, confidence)[1]
+        tnr_lo, fnr_hi = 1 - fpr_hi, 1 - tpr_lo
+    best = 0.0
+    for num, den in ((tpr_lo - delta, fpr_hi), (tnr_lo - delta, fnr_hi)):
+        if num > 0:
+            best = max(best, np.log(num / den) if den > 0 else np.inf)
+    return float(best)
+
+
+def _counts(scores_m: np.ndarray, scores_n: np.ndarray, t: float) -> tuple[int, int]:
+    return int((scores_m >= t).sum()), int((scores_n >= t).sum())
+
+
+def empirical_epsilon(member_scores: np.ndarray, nonmember_scores: np.ndarray, delta: float,
+                      confidence: float, seed: int) -> float:
+    """A lower bound on epsilon, holding with probability `confidence`: the threshold is
+    picked on a random half of each group, the rates are counted on the other half."""
+    rng = np.random.default_rng(seed)
+    pm, pn = rng.permutation(len(member_scores)), rng.permutation(len(nonmember_scores))
+    hm, hn = len(pm) // 2, len(pn) // 2
+    pick_m, pick_n = member_scores[pm[:hm]], nonmember_scores[pn[:hn]]
+    test_m, test_n = member_scores[pm[hm:]], nonmember_scores[pn[hn:]]
+    thresholds = np.unique(np.r_[pick_m, pick_n])
+    if not len(thresholds):
+        return 0.0
+    # the threshold whose point estimate is highest on the picking half; an infinite estimate
+    # (no false positive) is ranked by how many members it still catches
+    def rank(t):
+        tp, fp = _counts(pick_m, pick_n, t)
+        return (_eps_at(tp, fp, len(pick_m), len(pick_n), delta, None), tp - fp)
+    best = max(thresholds, key=rank)
+    tp, fp = _counts(test_m, test_n, best)
+    return _eps_at(tp, fp, len(test_m), len(test_n), delta, confidence)
+
+
+@dataclass
+class AttackResult:
+    summary: dict            # JSON-ready
+    fpr: np.ndarray          # ROC curve, for the figure
+    tpr: np.ndarray
+
+
+def evaluate_attack(member_scores, nonmember_scores, bootstrap: int, confidence: float, delta: float,
+                    seed: int) -> AttackResult:
+    """AUC and TPR at low FPR with percentile bootstrap intervals, and the epsilon lower bound."""
+    m, n = np.asarray(member_scores, float), np.asarray(nonmember_scores, float)
+    rng = np.random.default_rng(seed)
+    boot = {"auc": []} | {f"tpr_at_{f:g}": [] for f in LOW_FPRS}
+    for _ in range(bootstrap):
+        bm, bn = m[rng.integers(len(m), size=len(m))], n[rng.integers(len(n), size=len(n))]
+        boot["auc"].append(auc(bm, bn))
+        for f in LOW_FPRS:
+            boot[f"tpr_at_{f:g}"].append(tpr_at_fpr(bm, bn, f))
+    point = {"auc": auc(m, n)} | {f"tpr_at_{f:g}": tpr_at_fpr(m, n, f) for f in LOW_FPRS}
+    a = (1 - confidence) / 2
+    summary = {"n_members": len(m), "n_nonmembers": len(n)}
+    for key, value in point.items():
+        lo, hi = np.quantile(boot[key], [a, 1 - a]) if bootstrap else (np.nan, np.nan)
+        summary[key] = value
+        summary[f"{key}_ci"] = [float(lo), float(hi)]
+    summary["epsilon_lower_bound"] = empirical_epsilon(m, n, delta, confidence, seed)
+    y = np.r_[np.ones(len(m)), np.zeros(len(n))]
+    fpr, tpr, _ = roc_curve(y, np.r_[m, n])
+    return AttackResult(summary, fpr, tpr)
+
+
+def roc_png(results: dict[str, AttackResult], path: str | Path, title: str) -> Path:
+    """ROC curves on log-log axes (where low-FPR success shows) beside the chance line."""
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    n = max(r.summary["n_nonmembers"] for r in results.values())
+    floor = 1 / (2 * n)
+    grid = np.logspace(np.log10(floor), 0, 50)
+    ax.plot(grid, grid, color="0.6", ls="--", lw=1, label="chance")
+    for name, r in results.items():
+        s = r.summary
+        ax.plot(np.clip(r.fpr, floor, 1), np.clip(r.tpr, floor, 1), lw=1.5,
+                label=f"{name}: AUC {s['auc']:.3f}, TPR@1% {s['tpr_at_0.01']:.1%}")
+    ax.set(xscale="log", yscale="log", xlim=(floor, 1), ylim=(floor, 1.05), title=title,
+           xlabel="false-positive rate (non-members called members)",
+           ylabel="true-positive rate (members found)")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return save_figure(fig, path)

@@ -1,0 +1,64 @@
+"""Stage audit@arch: membership-inference attacks on one generator (members: the train
+split it learned from; non-members: the held-out test split, equal counts)."""
+from pathlib import Path
+
+import torch
+
+from ..device import resolve_device, use_threads
+from ..io import ImageSet, read_json, write_json
+from ..metrics.membership import candidates, evaluate_attack, gan_leaks_scores, logan_scores, roc_png
+from ..metrics.memorisation import pixel_vectors
+from ..train.checkpoint import load_discriminators
+from ..train.tensors import to_tensor
+from . import _cli
+
+ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
+           "logan": "LOGAN (white-box: the discriminator's score)"}
+
+
+def main(ns, params):
+    e = params.evaluate
+    use_threads(params.threads)
+    device = resolve_device(params.device)
+    train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
+    members_idx, nonmembers_idx = candidates(len(train), len(test), e.audit_candidates, e.seed)
+    members, nonmembers = train.subset(members_idx), test.subset(nonmembers_idx)
+
+    fake_vecs = pixel_vectors(fake)
+    scores = {"gan_leaks": [gan_leaks_scores(pixel_vectors(s), s.labels, fake_vecs, fake.labels)
+                            for s in (members, nonmembers)]}
+    spec = read_json(Path(ns.model) / "generator.json")
+    discriminators = load_discriminators(ns.model, spec, device)
+    scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
+                                    torch.from_numpy(s.labels).to(device))
+                       for s in (members, nonmembers)]
+
+    results = {name: evaluate_attack(m, n, e.audit_bootstrap, e.audit_confidence, e.audit_delta, e.seed)
+               for name, (m, n) in scores.items()}
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    roc_png({ATTACKS[k].split(" (")[0]: r for k, r in results.items()}, out / "roc.png",
+            f"{ns.arch}: membership inference")
+    strongest = max(results, key=lambda k: results[k].summary["tpr_at_0.01"])
+    s = results[strongest].summary
+    write_json(ns.metrics, {
+        "strongest": strongest,
+        "auc": s["auc"], "tpr_at_0.01": s["tpr_at_0.01"], "tpr_at_0.001": s["tpr_at_0.001"],
+        "epsilon_lower_bound": max(r.summary["epsilon_lower_bound"] for r in results.values()),
+        "confidence": e.audit_confidence, "delta": e.audit_delta,
+        "attacks": {k: {"description": ATTACKS[k], **r.summary} for k, r in results.items()}})
+    for k, r in results.items():
+        print(f"{ns.arch}: {ATTACKS[k]}: AUC {r.summary['auc']:.3f}, "
+              f"TPR {r.summary['tpr_at_0.01']:.1%} at 1 % FPR, epsilon >= {r.summary['epsilon_lower_bound']:.2f}")
+
+
+if __name__ == "__main__":
+    p = _cli.parser(__doc__)
+    p.add_argument("--arch", required=True)
+    p.add_argument("--samples", required=True, help="the arch's generated samples.npz (what is released)")
+    p.add_argument("--model", required=True, help="train_gan's folder: the spec and the discriminators")
+    p.add_argument("--train", required=True, help="real train split (the members)")
+    p.add_argument("--test", required=True, help="real test split (the non-members)")
+    p.add_argument("--out", required=True, help="folder for the ROC figure")
+    p.add_argument("--metrics", required=True, help="the stage's metrics JSON")
+    _cli.run(main, p)

@@ -1,0 +1,113 @@
+"""The membership audit finds a generator that memorised its training images, and finds
+nothing where the released images and the discriminator never saw the members; both
+through the real audit stage."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from conftest import shipped
+from synthset.data import load_digits, preprocess
+from synthset.io import ImageSet, read_json
+from synthset.metrics.membership import (auc, candidates, empirical_epsilon, evaluate_attack, roc_png,
+                                         tpr_at_fpr)
+from synthset.models.factory import generator_spec
+from synthset.sampling import sample_per_class
+from synthset.train.checkpoint import save_discriminators, save_model
+from synthset.train.loop import train_gan
+from synthset.train.trainlog import TrainLog
+
+
+@pytest.fixture(scope="module")
+def digits() -> ImageSet:
+    s = preprocess(load_digits(), 8, "gray")
+    return s.subset(np.random.default_rng(0).permutation(len(s)))
+
+
+@pytest.fixture(scope="module")
+def memorising(digits, tmp_path_factory):
+    """A conditional DCGAN trained 1,500 epochs on 20 images (two per class): it draws them back."""
+    tmp = tmp_path_factory.mktemp("memorising")
+    train = digits.subset(slice(0, 20))
+    arch = "cdcgan"
+    p = shipped({"gan": {"archs": [arch], arch: {"epochs": 1500, "width": 16, "latent_dim": 16, "batch_size": 20,
+                                                  "ema_decay": None, "lr_g": 2e-3, "lr_d": 2e-3}}}).arch(arch)
+    last = []
+    torch.set_num_threads(1)
+    g = train_gan(arch, train, p, torch.device("cpu"), 0, TrainLog(tmp / "live", tmp / "fig", train.num_classes),
+                  on_epoch=lambda epoch, units: last.__setitem__(slice(None), [u.d for u in units]))
+    save_model(tmp / "model", generator_spec(arch, train, p), g)
+    save_discriminators(tmp / "model", last)
+    sample_per_class(g, train.class_names, 50, seed=0).save(tmp / "samples.npz")
+    params = shipped({"device": "cpu", "threads": 1, "evaluate": {"audit_bootstrap": 50}})
+    (tmp / "params.yaml").write_text(yaml.safe_dump(params.model_dump()))
+    return tmp
+
+
+def audit(folder, train: ImageSet, test: ImageSet, samples, tag: str) -> dict:
+    """The real stage, as the pipeline runs it."""
+    train.save(folder / f"{tag}_train.npz")
+    test.save(folder / f"{tag}_test.npz")
+    cmd = [sys.executable, "-m", "synthset.stages.audit", "--params", str(folder / "params.yaml"), "--arch", "cdcgan",
+           "--samples", str(samples), "--model", str(folder / "model"), "--train", str(folder / f"{tag}_train.npz"),
+           "--test", str(folder / f"{tag}_test.npz"), "--out", str(folder / tag), "--metrics", str(folder / f"{tag}.json")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (folder / tag / "roc.png").stat().st_size > 0
+    return read_json(folder / f"{tag}.json")
+
+
+def test_a_memorising_generator_is_caught(memorising, digits):
+    result = audit(memorising, digits.subset(slice(0, 20)), digits.subset(slice(20, 40)),
+                   memorising / "samples.npz", "members")
+    leaks = result["attacks"]["gan_leaks"]
+    assert leaks["auc"] > 0.9
+    assert leaks["tpr_at_0.01"] > 0.5  # most members are found before any non-member is called one
+    assert result["attacks"]["logan"]["auc"] > 0.7  # its discriminator, too, scores its own images higher
+    assert leaks["n_members"] == leaks["n_nonmembers"] == 20
+    lo, hi = leaks["auc_ci"]
+    assert lo <= leaks["auc"] <= hi
+
+
+def test_a_generator_that_never_saw_the_members_reveals_nothing(memorising, digits):
+    """Members and non-members are both unseen by the GAN, and the 'released' images are
+    other real images: every attack is at chance, and no epsilon is implied."""
+    held_out = digits.subset(slice(1000, 1600))
+    held_out.save(memorising / "held_out.npz")
+    result = audit(memorising, digits.subset(slice(40, 340)), digits.subset(slice(400, 700)),
+                   memorising / "held_out.npz", "unseen")
+    for name, attack in result["attacks"].items():
+        assert abs(attack["auc"] - 0.5) < 0.08, name
+        assert attack["auc_ci"][0] < 0.5 < attack["auc_ci"][1], name
+        assert attack["tpr_at_0.01"] < 0.06, name
+        assert attack["epsilon_lower_bound"] < 0.5, name
+
+
+def test_rates_match_their_definitions():
+    m, n = np.array([0.9, 0.8, 0.7, 0.2]), np.array([0.85, 0.1, 0.05, 0.0])
+    assert auc(m, n) == pytest.approx(13 / 16)  # pairs where the member scores higher
+    assert tpr_at_fpr(m, n, 0.0) == pytest.approx(0.25)  # only 0.9 beats every non-member
+    assert tpr_at_fpr(m, n, 0.25) == pytest.approx(1.0)  # at 0.2, only 0.85 of the non-members is above
+
+
+def test_epsilon_bound_grows_with_separation_and_is_capped_by_sample_size():
+    rng = np.random.default_rng(0)
+    null = empirical_epsilon(rng.normal(size=2000), rng.normal(size=2000), 1e-5, 0.95, 0)
+    weak = empirical_epsilon(rng.normal(1, 1, 2000), rng.normal(size=2000), 1e-5, 0.95, 0)
+    perfect = empirical_epsilon(np.ones(2000), np.zeros(2000), 1e-5, 0.95, 0)
+    assert null < 0.3 < weak < perfect
+    # with 1,000 non-members per half, no attack can prove more than about log(1000 / 3.7)
+    assert perfect == pytest.approx(np.log(1 / (1 - 0.025 ** (1 / 1000))), rel=0.05)
+
+
+def test_candidates_are_balanced_and_the_figure_draws(tmp_path):
+    members, nonmembers = candidates(500, 120, None, 0)
+    assert len(members) == len(nonmembers) == 120 and len(set(members)) == 120
+    assert len(candidates(500, 120, 50, 0)[0]) == 50
+    rng = np.random.default_rng(1)
+    r = evaluate_attack(rng.normal(0.5, 1, 300), rng.normal(size=300), 20, 0.95, 1e-5, 0)
+    assert 0.55 < r.summary["auc"] < 0.75
+    assert roc_png({"attack": r}, tmp_path / "roc.png", "t").stat().st_size > 0
