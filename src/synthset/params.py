@@ -16,7 +16,16 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp")
+ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp", "cdcgan_dp")
+# Archs whose discriminator can be trained with DP-SGD (dp: set): per-example gradients need a
+# discriminator that treats each image on its own (tests/test_dp.py checks this list against Opacus).
+DP_ARCHS = ("cgan", "wgan_gp", "cdcgan_dp")
+NOT_DP = {
+    "dcgan": "one GAN per class splits the data by its private labels; use a conditional arch (cdcgan_dp)",
+    "cdcgan": "its discriminator has batch norm, which mixes the examples of a batch; use cdcgan_dp",
+    "cdcgan_late": "its discriminator has batch norm, which mixes the examples of a batch; use cdcgan_dp",
+    "sngan": "Opacus cannot take per-example gradients through spectral norm; use cdcgan_dp",
+}
 GRID_MAX_PER_CLASS = 64  # report.grid_per_class's limit: what stages keep for the report's grids
 
 
@@ -81,6 +90,17 @@ class PreprocessParams(Strict):
     _size = field_validator("image_size")(lambda cls, v: check_image_size(v))
 
 
+class DPParams(Strict):
+    """Differentially private training of the discriminator (DP-SGD, Opacus): the only network that
+    sees private images. The generator only sees the discriminator, so it is post-processing."""
+
+    epsilon: float = Field(..., gt=0, description="privacy budget of the whole run (at delta)")
+    delta: float = Field(..., gt=0, lt=1, description="chance the epsilon guarantee fails; below 1 / train images")
+    max_grad_norm: float = Field(..., gt=0, description="per-example (real image + its fake) gradient clip")
+    accountant: Literal["prv", "rdp"] = Field(..., description=(
+        "prv: Gopi et al.'s numerical accountant (within 0.3 % of Google's PLD, tightest); rdp: Renyi DP bound"))
+
+
 class ArchParams(Strict):
     """Settings of one architecture; every arch has the same keys (params.yaml says what each arch uses)."""
 
@@ -111,6 +131,23 @@ class ArchParams(Strict):
     channels_last: bool  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
     checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
     grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
+    dp: DPParams | None = Field(..., description="DP-SGD for the discriminator; null = not private")
+
+    @model_validator(mode="after")
+    def _dp_compatible(self):
+        if self.dp is None:
+            return self
+        if self.loss == "wasserstein" and self.gp_weight:
+            raise ValueError("dp: the gradient penalty is not a per-example loss DP-SGD can clip; "
+                             "set gp_weight: 0 or dp: null")
+        if self.grad_clip is not None:
+            raise ValueError("dp: the discriminator is already clipped per example (dp.max_grad_norm); "
+                             "set grad_clip: null")
+        if self.replay:
+            raise ValueError("dp: replayed fakes have no real image to be clipped with; set replay: false")
+        if self.amp:
+            raise ValueError("dp: per-example gradients under bf16 autocast are untested; set amp: false")
+        return self
 
 
 class GanParams(Strict):
@@ -122,6 +159,14 @@ class GanParams(Strict):
     cdcgan_late: ArchParams
     sngan: ArchParams
     wgan_gp: ArchParams
+    cdcgan_dp: ArchParams
+
+    @model_validator(mode="after")
+    def _dp_archs(self):
+        for name in ARCHS:
+            if getattr(self, name).dp is not None and name not in DP_ARCHS:
+                raise ValueError(f"gan.{name}.dp: {name} cannot train with differential privacy: {NOT_DP[name]}")
+        return self
 
 
 class SampleParams(Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from . import cdcgan, cdcgan_late, cgan, sngan, wgan_gp
+from . import cdcgan, cdcgan_dp, cdcgan_late, cgan, sngan, wgan_gp
 from .dcgan import PerClassDCGAN
 from .factory import build_pair, generator_kwargs, generator_spec, sampling_generator
 
@@ -21,6 +21,7 @@ ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
     "cdcgan_late": (cdcgan_late.Generator, cdcgan_late.Discriminator),
     "sngan": (sngan.Generator, sngan.Discriminator),
     "wgan_gp": (wgan_gp.Generator, wgan_gp.Discriminator),
+    "cdcgan_dp": (cdcgan_dp.Generator, cdcgan_dp.Discriminator),
 }
 
 GENERATORS: dict[str, type[nn.Module]] = {"dcgan": PerClassDCGAN, **{name: g for name, (g, _) in ARCHS.items()}}

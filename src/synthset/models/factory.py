@@ -16,11 +16,15 @@ def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: Arc
             "width": p.width, "capacity": p.capacity, "norm": p.norm}
 
 
-def generator_spec(arch: str, train, p: ArchParams) -> dict:
-    """What is saved beside the weights: how to rebuild the generator and what it was trained on."""
-    return {"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p),
+def generator_spec(arch: str, train, p: ArchParams, dp: dict | None = None) -> dict:
+    """What is saved beside the weights: how to rebuild the generator and what it was trained on;
+    with `dp` (a DP run), the privacy it spent (dp_epsilon at dp_delta, ...) under "dp"."""
+    spec = {"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p),
             "class_names": train.class_names, "image_shape": list(train.image_shape),
             "latent_dim": p.latent_dim, "train_images": len(train), "params": p.model_dump()}
+    if dp is not None:
+        spec["dp"] = dp
+    return spec
 
 
 def build_pair(arch: str, num_classes: int, image_shape: tuple[int, int, int], p: ArchParams

@@ -7,6 +7,7 @@ D - 1 stride-1 3x3 conv blocks at each of its resolutions.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -97,10 +98,12 @@ class ConditionalNorm(nn.Module):
 def norm_factory(kind: str, num_classes: int | None = None) -> Norm:
     """Channels -> norm layer. "batch"/"virtual" for generators ("conditional_batch",
     "conditional_virtual" with per-class affine); "layer" for WGAN-GP critics (Gulrajani et
-    al. advise against batch norm in a critic: its gradient penalty is per example)."""
+    al. advise against batch norm in a critic: its gradient penalty is per example); "group"
+    (up to 16 groups) for discriminators trained with DP-SGD (per-example gradients)."""
     if kind.startswith("conditional_"):
         return lambda c: ConditionalNorm(c, num_classes, kind.removeprefix("conditional_"))
-    factories = {"batch": nn.BatchNorm2d, "virtual": VirtualBatchNorm, "layer": lambda c: nn.GroupNorm(1, c)}
+    factories = {"batch": nn.BatchNorm2d, "virtual": VirtualBatchNorm, "layer": lambda c: nn.GroupNorm(1, c),
+                 "group": lambda c: nn.GroupNorm(math.gcd(c, 16), c)}
     if kind not in factories:
         raise ValueError(f"unknown norm {kind!r} (known: {', '.join(factories)})")
     return factories[kind]

@@ -9,6 +9,7 @@ from ..device import resolve_device, seed_everything
 from ..io import ImageSet
 from ..models.factory import generator_spec
 from ..train.checkpoint import Checkpointer, run_key, save_discriminators, save_model
+from ..train.dp import privacy_card, privacy_spent
 from ..train.loop import train_gan
 from ..train.trainlog import TrainLog
 from . import _cli
@@ -25,16 +26,18 @@ def main(ns, params):
         print(f"{ns.arch}: resuming from the checkpoint of epoch {checkpoints.latest_epoch()}", file=sys.stderr)
     log = TrainLog(ns.live, ns.figures, train.num_classes, resume=resume)
     trained = []  # the last epoch's discriminators, for the white-box membership audit
+    private = {}  # a DP run's privacy spent (dp_epsilon, ...): metrics and the generator's spec
 
     def keep_discriminators(epoch, units):
         if epoch == arch_params.epochs:
             trained[:] = [u.d for u in units]
+            private.update(metrics=privacy_spent(units), card=privacy_card(units))
 
     generator = train_gan(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints,
                           on_epoch=keep_discriminators)
-    save_model(ns.model, generator_spec(ns.arch, train, arch_params), generator)
+    save_model(ns.model, generator_spec(ns.arch, train, arch_params, private.get("card")), generator)
     save_discriminators(ns.model, trained)
-    log.finish({"train_seconds": log.elapsed()})
+    log.finish({"train_seconds": log.elapsed(), **private.get("metrics", {})})
     checkpoints.clear()
 
 

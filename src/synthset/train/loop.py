@@ -6,8 +6,10 @@ unconditional unit per class, trained side by side so each epoch's progress grid
 every class. Data lives in memory as tensors: no per-image decoding in the loop.
 
 Checkpoints at epoch ends hold everything that moves (weights, optimiser moments, EMA,
-replay buffer, random generators, logs so far), so a run killed at any point and
-started again ends with the same weights as an uninterrupted run on the CPU.
+replay buffer, random generators, logs so far, a private discriminator's accountant), so a
+run killed at any point and started again ends with the same weights (and the same privacy
+spent) as an uninterrupted run on the CPU. A unit with `dp` set trains its discriminator
+with DP-SGD (train/dp.py).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..io import ImageSet
 from ..models import build_pair, sampling_generator
 from ..params import ArchParams
 from .checkpoint import Checkpointer
+from .dp import PrivateD, make_private
 from .trainlog import TrainLog
 from .augment import diff_augment
 from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
@@ -49,12 +52,13 @@ class Unit:
     replay: ExperienceReplay | None = None
     d_updates: int = 0  # across epochs, so n_critic > batches per epoch still reaches G
     stats: dict = field(default_factory=dict)
+    dp: PrivateD | None = None  # DP-SGD for D: then d is Opacus's GradSampleModule, opt_d its DPOptimizer
 
     def state_dict(self) -> dict:
         return {"g": self.g.state_dict(), "d": self.d.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "ema": self.ema.model.state_dict() if self.ema else None,
                 "replay": self.replay.state_dict() if self.replay else None, "d_updates": self.d_updates,
-                "stats": dict(self.stats)}
+                "stats": dict(self.stats), "dp": self.dp.state_dict() if self.dp else None}
 
     def load_state_dict(self, state: dict) -> None:
         self.g.load_state_dict(state["g"])
@@ -66,6 +70,8 @@ class Unit:
         if self.replay:
             self.replay.load_state_dict(state["replay"])
         self.d_updates, self.stats = state["d_updates"], dict(state["stats"])
+        if self.dp:
+            self.dp.load_state_dict(state["dp"])
 
 
 def build_units(arch: str, train: ImageSet, p: ArchParams, device: torch.device,
@@ -83,13 +89,17 @@ def build_units(arch: str, train: ImageSet, p: ArchParams, device: torch.device,
             g.set_reference(ref, ref_labels)
         if p.channels_last:  # faster convolutions on CPU (oneDNN) and on CUDA tensor cores
             g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
+        opt_d, private = torch.optim.Adam(d.parameters(), lr=p.lr_d, betas=(p.beta1, p.beta2)), None
+        if p.dp:
+            d, opt_d, private = make_private(arch, d, opt_d, int(mask.sum()), train.num_classes, p, device, gen)
         units.append(Unit(
             g, d,
             torch.optim.Adam(g.parameters(), lr=p.lr_g, betas=(p.beta1, p.beta2)),
-            torch.optim.Adam(d.parameters(), lr=p.lr_d, betas=(p.beta1, p.beta2)),
+            opt_d,
             as_layout(images[mask].to(device), p.channels_last), labels[mask].to(device),
             EMA(g, p.ema_decay) if p.ema_decay else None,
-            ExperienceReplay(p.batch_size) if p.replay else None))
+            ExperienceReplay(p.batch_size) if p.replay else None,
+            dp=private))
     return units
 
 
@@ -106,7 +116,14 @@ def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: tor
            keep_fake: bool) -> torch.Tensor | None:
     """One discriminator update. With `keep_fake` the fakes keep their graph so that the
     generator step that follows reuses them (as pytorch/examples DCGAN does): one G
-    forward per iteration instead of two."""
+    forward per iteration instead of two.
+
+    Under DP each real image is paired with one fake of its label: both forward passes have
+    the real batch's size and Opacus sums their per-example gradients pairwise, so one
+    clipped example is (real image, its fake). An empty Poisson batch is a noise-only step."""
+    if u.dp and len(real) == 0:
+        u.dp.noise_only_step(u.d, u.opt_d)
+        return None
     z = torch.randn(len(real), p.latent_dim, generator=gen).to(real.device)
     with amp():
         with torch.set_grad_enabled(keep_fake):
@@ -132,14 +149,18 @@ def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: tor
 
 def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
            fake: torch.Tensor | None = None) -> None:
-    """One generator update, on the discriminator just updated."""
-    with amp():
-        if fake is None:
-            z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
-            fake = u.g(z, y)
-        loss = g_loss(p.loss, u.d(diff_augment(fake, p.augment, gen), y))
-    u.opt_g.zero_grad(set_to_none=True)
-    loss.backward()
+    """One generator update, on the discriminator just updated. Under DP its labels are drawn
+    uniformly (the real batch's labels are private) and D is a fixed function."""
+    if u.dp:
+        y, fake = u.dp.fake_labels(p.batch_size, gen, y.device), None
+    with u.dp.frozen(u.d) if u.dp else contextlib.nullcontext():
+        with amp():
+            if fake is None:
+                z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
+                fake = u.g(z, y)
+            loss = g_loss(p.loss, u.d(diff_augment(fake, p.augment, gen), y))
+        u.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
     _clip(u.g, p.grad_clip)
     u.opt_g.step()
     if u.ema:
@@ -197,7 +218,7 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
     bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
     for epoch in bar:
         t0, seen = time.perf_counter(), 0
-        plans = [epoch_batches(u, p.batch_size, gen) for u in units]
+        plans = [u.dp.batches(gen) if u.dp else epoch_batches(u, p.batch_size, gen) for u in units]
         for i in range(max(len(plan) for plan in plans)):
             active = [(u, plan[i]) for u, plan in zip(units, plans) if i < len(plan)]
             for u, idx in active:
@@ -205,13 +226,13 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
                 real, y = u.images[idx], u.labels[idx]
                 u.d_updates += 1
                 update_g = u.d_updates % p.d_steps == 0
-                fake = d_step(u, real, y, p, gen, amp, keep_fake=update_g)
+                fake = d_step(u, real, y, p, gen, amp, keep_fake=update_g and not u.dp)
                 if update_g:
                     for k in range(p.g_steps):
                         g_step(u, y, p, gen, amp, fake if k == 0 else None)
                 seen += len(real)
             step += 1
-            logged = [u.stats for u, _ in active if "loss_g" in u.stats]
+            logged = [u.stats for u, _ in active if "loss_g" in u.stats and "loss_d" in u.stats]
             if logged:
                 mean = {k: sum(s[k] for s in logged) / len(logged) for k in logged[0]}
                 check_finite(mean, arch, step, epoch)
