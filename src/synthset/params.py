@@ -98,7 +98,7 @@ class DPParams(Strict):
     delta: float = Field(..., gt=0, lt=1, description="chance the epsilon guarantee fails; below 1 / train images")
     max_grad_norm: float = Field(..., gt=0, description="per-example (real image + its fake) gradient clip")
     accountant: Literal["prv", "rdp"] = Field(..., description=(
-        "prv: Gopi et al.'s numerical accountant (within 0.3 % of Google's PLD, tightest); rdp: Renyi DP bound"))
+        "prv: Gopi et al.'s numerical accountant (within 0.4 % of Google's PLD, tightest); rdp: Renyi DP bound"))
 
 
 class ArchParams(Strict):
