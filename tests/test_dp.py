@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import shipped
+from conftest import SHIPPED as SHIPPED_PATH, shipped
 from synthset.data import load_digits, preprocess
 from synthset.io import ImageSet
 from synthset.models import build_pair
@@ -246,3 +246,40 @@ def test_dp_is_off_by_default_and_cdcgan_dp_is_not_a_default_arch():
     assert all(getattr(params.gan, a).dp is None for a in ARCHS if a != "cdcgan_dp")
     assert params.gan.cdcgan_dp.dp.epsilon == 10 and params.gan.cdcgan_dp.dp.delta == 1e-5
     assert "cdcgan_dp" not in params.gan.archs
+
+
+# ---------------------------------------------------------------- the stage and the preset
+
+def test_train_gan_stage_writes_the_privacy_spent_to_metrics_and_generator_spec(tmp_path):
+    """A tiny DP cdcgan_dp run at epsilon 10 on real MNIST-5k digits through the stage itself."""
+    import argparse
+
+    from synthset.data import load_mnist5k
+    from synthset.io import read_json
+    from synthset.stages import train_gan as stage
+
+    s = preprocess(load_mnist5k(), 28, "gray")
+    keep = np.concatenate([np.flatnonzero(s.labels == c)[:12] for c in range(10)])
+    ImageSet(s.images[keep], s.labels[keep], s.class_names).save(tmp_path / "train.npz")
+    params = shipped({"device": "cpu", "threads": 1, "gan": {"archs": ["cdcgan_dp"], "cdcgan_dp": {
+        "epochs": 2, "width": 8, "latent_dim": 16, "batch_size": 30, "dp": {"accountant": "rdp"}}}})
+    ns = argparse.Namespace(arch="cdcgan_dp", train=str(tmp_path / "train.npz"), model=str(tmp_path / "model"),
+                            live=str(tmp_path / "live"), figures=str(tmp_path / "fig"),
+                            checkpoints=str(tmp_path / "ckpt"))
+    stage.main(ns, params)
+    metrics = read_json(tmp_path / "live/metrics.json")
+    spec = read_json(tmp_path / "model/generator.json")
+    assert metrics["dp_steps"] == spec["dp"]["dp_steps"] == 2 * 4
+    assert metrics["dp_delta"] == 1e-5 and metrics["dp_sample_rate"] == 30 / 120
+    assert 9.9 <= metrics["dp_epsilon"] == spec["dp"]["dp_epsilon"] <= 10
+    assert metrics["dp_noise_multiplier"] > 0
+
+
+def test_fashion_mnist_preset_trains_the_private_cdcgan_at_epsilon_10():
+    from synthset.params import load_params
+
+    params = load_params(SHIPPED_PATH, SHIPPED_PATH.parent / "presets/dp_fashion_mnist.yaml")
+    assert (params.data.source, params.data.path) == ("idx", "/usr/share/datasets/fashion-mnist")
+    assert "cdcgan_dp" in params.gan.archs
+    assert (params.gan.cdcgan_dp.dp.epsilon, params.gan.cdcgan_dp.dp.delta) == (10, 1e-5)
+    assert params.sample.keep == "all"
