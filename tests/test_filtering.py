@@ -15,7 +15,7 @@ from synthset.classify import fit, predict_proba
 from synthset.classify.load import load_classifier, save_classifier
 from synthset.data import load_digits, preprocess
 from synthset.filtering import LabelsNotFollowed, draw_agreeing, keep_images
-from synthset.io import ImageSet, read_json
+from synthset.io import ImageSet, read_json, write_json
 from synthset.release import load_release_filter
 
 CPU = torch.device("cpu")
@@ -126,3 +126,33 @@ def test_release_with_filter_generates_only_agreeing_images(trained_with_filter,
     images = np.stack([np.array(Image.open(p))[:, :, None] for p in files])
     labels = np.array([data.class_names.index(p.parent.name) for p in files])
     assert (predict_proba(load_release_filter(moved), images, CPU).argmax(1) == labels).all()
+
+
+def test_a_dp_generator_is_never_filtered_nor_released_with_the_filter(trained_with_filter, tmp_path):
+    """The filter classifier learned from the private images without DP: filtering a DP
+    generator's draws, or releasing the filter with it, would leak what epsilon does not count."""
+    _, tmp, filter_dir, _ = trained_with_filter
+    model = tmp_path / "model"
+    shutil.copytree(tmp / "model", model)
+    spec = read_json(model / "generator.json")
+    spec["dp"] = {"dp_epsilon": 9.9, "dp_delta": 1e-5, "dp_steps": 420}
+    write_json(model / "generator.json", spec)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(shipped({"device": "cpu", "sample": {"per_class": 12, "keep": "agreeing"}})
+                                     .model_dump(mode="json")))
+    stats = tmp_path / "stats.json"
+    run_stage = [str(BIN / "python"), "-m"]
+    subprocess.run(run_stage + ["synthset.stages.sample", "--params", str(params), "--arch", "dcgan", "--model",
+                                str(model), "--filter", str(filter_dir), "--out", str(tmp_path / "samples.npz"),
+                                "--stats", str(stats)], check=True, capture_output=True, text=True)
+    recorded = read_json(stats)
+    assert recorded["keep"] == "all" and recorded["kept_share"] == 1.0
+    assert "differential privacy" in recorded["unfiltered_because"]
+    release = tmp_path / "release"
+    subprocess.run(run_stage + ["synthset.stages.release", "--params", str(params), "--arch", "dcgan", "--model",
+                                str(model), "--live", str(tmp_path / "live"), "--metrics", str(tmp_path / "metrics"),
+                                "--filter", str(filter_dir), "--out", str(release)],
+                   check=True, capture_output=True, text=True)
+    assert not (release / "filter.safetensors").exists()
+    card = (release / "MODEL_CARD.md").read_text()
+    assert "## Filter" not in card and "epsilon 9.9 at delta 1e-05, over 420 steps" in card

@@ -124,3 +124,13 @@ def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_pa
     assert copying.startswith("<b>Do not release.</b>") and "reproduces training images" in copying
     assert leaking.startswith("<b>Do not release.</b>") and "membership in the training set leaks" in leaking
     assert "GAN-Leaks, from the released images" in leaking
+
+
+def test_filter_note_names_the_generators_left_unfiltered(tmp_path):
+    from synthset.report import filter_note
+
+    write_json(tmp_path / "metrics" / "sample" / "cdcgan.json", {"keep": "agreeing", "kept_share": 0.98})
+    write_json(tmp_path / "metrics" / "sample" / "cdcgan_dp.json",
+               {"keep": "all", "kept_share": 1.0, "unfiltered_because": "trained with differential privacy"})
+    note = filter_note([ArchResult("cdcgan", tmp_path), ArchResult("cdcgan_dp", tmp_path)])
+    assert "sample.keep: agreeing" in note and "Not filtered: cdcgan_dp, trained with differential privacy." in note

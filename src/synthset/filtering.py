@@ -23,7 +23,14 @@ from .classify import predict_proba
 from .io import ImageSet
 
 KEEP = ("all", "agreeing")
+DP_KEEP_REASON = ("trained with differential privacy: the filter classifier learned from the private images "
+                  "without it, so filtering would reveal what epsilon does not account for")
 MIN_KEPT_SHARE = 0.05  # below it a class is refused: the generator ignores that label
+
+def keep_for(keep: str, spec: dict) -> str:
+    """sample.keep as it applies to one generator: a DP generator's images stay unfiltered."""
+    return "all" if spec.get("dp") else keep
+
 
 Draw = Callable[[np.ndarray], ImageSet]  # images per class asked for -> that many of each, in class order
 

@@ -34,6 +34,17 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False) -> str:
              f"- Classes ({len(spec['class_names'])}): {', '.join(spec['class_names'])}",
              f"- Trained on {spec['train_images']} private images (the real train split; none are included here)",
              f"- Training settings: {settings}", ""]
+    dp = spec.get("dp")
+    lines += ["## Privacy", ""]
+    if dp:
+        lines += [f"The discriminator, the only network that saw the private images, was trained with DP-SGD (Opacus): "
+                  f"epsilon {dp['dp_epsilon']:.3g} at delta {dp['dp_delta']:.0e}, over {dp['dp_steps']} steps. "
+                  "The generator learned only from the discriminator, so it and every image it draws are covered by "
+                  "the same guarantee. The training logs and the discriminator stayed with the owner; they are not.",
+                  ""]
+    else:
+        lines += ["Trained without differential privacy: the pipeline's copy check and membership audit are evidence, "
+                  "not a guarantee, that the generator does not give its training images away.", ""]
     if filtered:
         lines += ["## Filter", "",
                   f"`{FILTER_WEIGHTS}` is a classifier trained on the same private train split. `synthset generate` "

@@ -337,13 +337,17 @@ def data_note(summary: dict | None) -> str | None:
 
 def filter_note(archs: list[ArchResult]) -> str | None:
     """What sample.keep: agreeing did, under the table: it changes what GAN-test means."""
-    kept = [a.metrics("sample") for a in archs]
-    if not any(k.get("keep") == "agreeing" for k in kept):
+    kept = {a.label: a.metrics("sample") for a in archs}
+    if not any(k.get("keep") == "agreeing" for k in kept.values()):
         return None
-    return ("Every generator's images, and PCA's samples, are the draws that a classifier of the real train split "
+    text = ("Every generator's images, and PCA's samples, are the draws that a classifier of the real train split "
             "reads as the class asked for (sample.keep: agreeing); Kept by filter is the share of draws kept, "
             "the generator's label faithfulness as that classifier sees it. GAN-test, by a classifier that also "
             "saw the validation split, is near 100 % on filtered images by construction.")
+    unfiltered = {name: k["unfiltered_because"] for name, k in kept.items() if k.get("unfiltered_because")}
+    for name, why in unfiltered.items():
+        text += f" Not filtered: {name}, {why}."
+    return text
 
 
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,

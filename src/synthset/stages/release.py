@@ -2,6 +2,7 @@
 filter classifier when sample.keep is agreeing)."""
 from pathlib import Path
 
+from ..filtering import keep_for
 from ..io import read_json
 from ..release import write_release
 from . import _cli
@@ -31,7 +32,8 @@ def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
 
 def main(ns, params):
     metrics = card_metrics(Path(ns.live), Path(ns.metrics), ns.arch)
-    filter_dir = ns.filter if params.sample.keep == "agreeing" else None
+    keep = keep_for(params.sample.keep, read_json(Path(ns.model) / "generator.json"))
+    filter_dir = ns.filter if keep == "agreeing" else None
     print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir)}")
 
 

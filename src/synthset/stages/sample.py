@@ -2,12 +2,13 @@
 
 With `sample.keep: agreeing` only images the filter classifier (trained on the train split)
 reads as their class are kept, drawn until every class has N; --stats records the share kept.
-The grid a reader looks at is drawn by the report stage, so changing its size re-samples
-nothing."""
+A generator trained with differential privacy is never filtered (filtering.keep_for). The grid
+a reader looks at is drawn by the report stage, so changing its size re-samples nothing."""
 from pathlib import Path
 
 from ..classify.load import load_classifier
 from ..device import resolve_device
+from ..filtering import DP_KEEP_REASON, keep_for
 from ..io import write_json
 from ..sampling import sample_kept
 from ..train.checkpoint import load_generator
@@ -18,10 +19,12 @@ def main(ns, params):
     s = params.sample
     device = resolve_device(params.device)
     generator, spec = load_generator(ns.model, device)
-    judge = load_classifier(ns.filter, device) if s.keep == "agreeing" else None
-    fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, s.keep, judge)
+    keep = keep_for(s.keep, spec)
+    judge = load_classifier(ns.filter, device) if keep == "agreeing" else None
+    fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, keep, judge)
     fake.save(Path(ns.out))
-    write_json(ns.stats, {"keep": s.keep, **stats})
+    why = {"unfiltered_because": DP_KEEP_REASON} if keep != s.keep else {}
+    write_json(ns.stats, {"keep": keep, **why, **stats})
     print(f"{ns.arch}: {len(fake)} images; the filter kept {stats['kept_share']:.1%} of {stats['drawn']} draws")
 
 
