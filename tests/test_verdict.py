@@ -43,8 +43,12 @@ def test_a_membership_attack_that_beats_chance_holds_the_release_back(tpr, decis
 
 
 def test_a_dp_budget_is_stated_as_the_guarantee():
-    v = verdict(0.95, 0.02, trained={"dp_epsilon": 2.0, "dp_delta": 1e-5})
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES,
+                        {"tpr_at_0.01": 0.012, "auc": 0.5, "strongest": "logan", "epsilon_lower_bound": 0.4},
+                        {"dp_epsilon": 2.0, "dp_delta": 1e-5})
     assert "trained with differential privacy (epsilon 2, delta 1e-05)" in v.sentence()
+    assert "only training with a privacy budget of epsilon 0.40 or more" in v.sentence()
+    assert "the audit's attacks prove epsilon of at least 0.40, within that budget" in v.sentence()
     assert "by at most a factor of 7.39" in v.sentence()  # e^2
     assert "no differential-privacy guarantee" not in v.sentence()
 

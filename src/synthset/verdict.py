@@ -70,10 +70,15 @@ def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
         reasons.append("its copies were not measured (no privacy metrics)")
     decision = _worse(decision, _attack(audit or {}, rules, reasons))
     epsilon = (trained or {}).get("dp_epsilon")
+    bound = (audit or {}).get("epsilon_lower_bound")
     if isinstance(epsilon, (int, float)):
-        reasons.append(f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}):"
-                       f" whatever an attacker does, one image's presence changes the odds of any conclusion about it "
-                       f"by at most a factor of {min(math.exp(epsilon), 1e9):.3g}")
+        said = (f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}): "
+                f"whatever an attacker does, one image's presence changes the odds of any conclusion about it by at "
+                f"most a factor of {min(math.exp(epsilon), 1e9):.3g}")
+        if isinstance(bound, float):
+            said += (f"; the audit's attacks prove epsilon of at least {bound:.2f}, "
+                     + ("within that budget" if bound <= epsilon else "MORE than the budget: check the training"))
+        reasons.append(said)
     else:
         reasons.append("no differential-privacy guarantee: the attacks above are evidence, not proof, that an "
                        "attacker cannot learn whether an image was in the training set")
@@ -90,6 +95,10 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
         audit.get("strongest"), audit.get("strongest", "the strongest attack"))
     said = (f"the strongest membership attack ({name}) picks out {tpr:.1%} of training images while wrongly "
             f"accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
+    bound = audit.get("epsilon_lower_bound")
+    if isinstance(bound, float) and bound > 0:
+        said += (f"; only training with a privacy budget of epsilon {bound:.2f} or more could let an attack succeed "
+                 f"this well ({audit.get('confidence', 0.95):.0%} confidence)")
     ratio = tpr / 0.01
     if ratio <= rules.attack_ok:
         reasons.append(f"{said}: no sign that an attacker can tell who was in the training set")
