@@ -42,6 +42,14 @@ def test_a_membership_attack_that_beats_chance_holds_the_release_back(tpr, decis
     assert f"picks out {tpr:.1%} of training images while wrongly accusing 1 % of unseen ones" in v.sentence()
 
 
+def test_an_attack_better_than_guessing_on_average_is_said_even_when_it_singles_out_no_one():
+    audit = {"tpr_at_0.01": 0.011, "auc": 0.62, "strongest": "logan",
+             "attacks": {"logan": {"auc": 0.62, "auc_ci": [0.60, 0.65]}, "gan_leaks": {"auc": 0.52, "auc_ci": [0.49, 0.55]}}}
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES, audit)
+    assert v.decision == RELEASE
+    assert "singles out no more training images than chance" in v.sentence() and "(AUC 0.620, interval above 0.5)" in v.sentence()
+
+
 def test_a_dp_budget_is_stated_as_the_guarantee():
     v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES,
                         {"tpr_at_0.01": 0.012, "auc": 0.5, "strongest": "logan", "epsilon_lower_bound": 0.4},

@@ -101,7 +101,15 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
                  f"this well ({audit.get('confidence', 0.95):.0%} confidence)")
     ratio = tpr / 0.01
     if ratio <= rules.attack_ok:
-        reasons.append(f"{said}: no sign that an attacker can tell who was in the training set")
+        above = [(a["auc"], name) for name, a in audit.get("attacks", {}).items() if a.get("auc_ci", [0])[0] > 0.5]
+        if above:
+            best_auc, which = max(above)
+            said += (f": it singles out no more training images than chance, though on average "
+                     f"{'LOGAN' if which == 'logan' else 'GAN-Leaks'} scores training images higher than unseen ones "
+                     f"more often than guessing would (AUC {best_auc:.3f}, interval above 0.5)")
+        else:
+            said += ": no sign that an attacker can tell who was in the training set"
+        reasons.append(said)
         return RELEASE
     if ratio <= rules.attack_max:
         reasons.append(f"{said}: some training images are recognisable; weigh what membership reveals")
