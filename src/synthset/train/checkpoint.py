@@ -48,7 +48,7 @@ def load_discriminators(folder: str | Path, spec: dict, device: torch.device) ->
     if not path.exists():
         raise FileNotFoundError(f"{path}: missing (run train_gan for this architecture again)")
     states = torch.load(path, map_location="cpu", weights_only=True)
-    p = ArchParams(**spec["params"])
+    p = ArchParams(**{"dp": None, **spec["params"]})  # a spec from before `dp` existed was trained without it
     units = len({k.split(".", 1)[0] for k in states})
     h, w, c = spec["image_shape"]
     out = []
