@@ -75,7 +75,7 @@ def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
         said = (f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}): "
                 f"whatever an attacker does, one image's presence changes the odds of any conclusion about it by at "
                 f"most a factor of {min(math.exp(epsilon), 1e9):.3g}")
-        if isinstance(bound, float):
+        if isinstance(bound, float) and bound > 0:
             said += (f"; the audit's attacks prove epsilon of at least {bound:.2f}, "
                      + ("within that budget" if bound <= epsilon else "MORE than the budget: check the training"))
         reasons.append(said)
