@@ -15,7 +15,7 @@ from conftest import SHIPPED as SHIPPED_PATH, shipped
 from synthset.data import load_digits, preprocess
 from synthset.io import ImageSet
 from synthset.models import build_pair
-from synthset.params import ARCHS, DP_ARCHS, ParamsError, parse_params
+from synthset.params import DP_ARCHS, GAN_ARCHS as ARCHS, ParamsError, parse_params
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.dp import DPError, make_private, plan, privacy_spent

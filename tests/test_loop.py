@@ -16,7 +16,7 @@ import yaml
 from conftest import BIN, ROOT, SHIPPED, shipped
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
 from synthset.io import ImageSet, RaggedImageSet, read_json
-from synthset.params import ARCHS
+from synthset.params import GAN_ARCHS as ARCHS
 from synthset.presets import apply_preset
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer

@@ -16,7 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp", "cdcgan_dp")
+GAN_ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp", "cdcgan_dp")
+DIFFUSION_ARCHS = ("ddpm",)  # not GANs, but trained, sampled, scored and released the same way
+ARCHS = GAN_ARCHS + DIFFUSION_ARCHS
 # Archs whose discriminator can be trained with DP-SGD (dp: set): per-example gradients need a
 # discriminator that treats each image on its own (tests/test_dp.py checks this list against Opacus).
 DP_ARCHS = ("cgan", "wgan_gp", "cdcgan_dp")
@@ -150,6 +152,39 @@ class ArchParams(Strict):
         return self
 
 
+class DiffusionParams(Strict):
+    """A class-conditional DDPM (Ho et al. 2020) with classifier-free guidance (Ho & Salimans 2022),
+    built from these settings with diffusers' UNet2DModel: nothing is downloaded."""
+
+    widths: list[int] = Field(..., min_length=2, description="UNet channels per resolution, image size first")
+    layers_per_block: int = Field(..., ge=1)
+    attention: bool = Field(..., description="self-attention at the lowest resolution")
+    timesteps: int = Field(..., ge=10, description="diffusion steps of the training noise schedule")
+    beta_schedule: Literal["linear", "squaredcos_cap_v2"]  # squaredcos_cap_v2: Nichol & Dhariwal's cosine
+    epochs: int = Field(..., ge=1)
+    batch_size: int = Field(..., ge=1)
+    lr: float = Field(..., gt=0)
+    warmup_steps: int = Field(..., ge=0, description="linear learning-rate warm-up")
+    ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of the weights, used for sampling")
+    label_dropout: float = Field(..., ge=0, lt=1, description="share of steps trained without the label (for guidance)")
+    sampler: Literal["ddim", "dpm"]  # deterministic given the starting noise: ddim (eta 0) | dpm (DPM-Solver++ 2M)
+    sampling_steps: int = Field(..., ge=1)
+    guidance_scale: float = Field(..., ge=0, description=(
+        "classifier-free guidance: 1 = the conditional model alone (one UNet pass a step); > 1 sharper, "
+        "less varied, two passes a step"))
+    checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
+    grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
+
+    @model_validator(mode="after")
+    def _guidance_needs_dropout(self):
+        if self.guidance_scale != 1 and self.label_dropout == 0:
+            raise ValueError("guidance_scale: guidance needs an unconditional model; set label_dropout > 0 "
+                             "(0.1 is usual) or guidance_scale: 1")
+        if self.sampling_steps > self.timesteps:
+            raise ValueError(f"sampling_steps: at most timesteps ({self.timesteps}), got {self.sampling_steps}")
+        return self
+
+
 class GanParams(Strict):
     archs: list[Literal[ARCHS]] = Field(..., min_length=1)
     seed: int
@@ -160,10 +195,11 @@ class GanParams(Strict):
     sngan: ArchParams
     wgan_gp: ArchParams
     cdcgan_dp: ArchParams
+    ddpm: DiffusionParams
 
     @model_validator(mode="after")
     def _dp_archs(self):
-        for name in ARCHS:
+        for name in GAN_ARCHS:
             if getattr(self, name).dp is not None and name not in DP_ARCHS:
                 raise ValueError(f"gan.{name}.dp: {name} cannot train with differential privacy: {NOT_DP[name]}")
         return self
@@ -260,7 +296,7 @@ class Params(Strict):
     pca: PCAParams
     report: ReportParams
 
-    def arch(self, name: str) -> BaseModel:
+    def arch(self, name: str) -> ArchParams | DiffusionParams:
         if name not in self.gan.archs:
             raise ParamsError(f"gan.archs: {name!r} is not listed (listed: {', '.join(self.gan.archs)})")
         return getattr(self.gan, name)

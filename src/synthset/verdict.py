@@ -85,13 +85,17 @@ def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
     return Verdict(decision, reasons)
 
 
+SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "logan": "LOGAN", "loss": "the loss attack"}
+
+
 def _attack(audit: dict, rules, reasons: list[str]) -> str:
     """The audit's strongest attack: members found at 1 % false alarms, against the 1 % of chance."""
     tpr = audit.get("tpr_at_0.01")
     if not isinstance(tpr, float):
         reasons.append("no membership-inference audit was run")
         return CARE
-    name = {"gan_leaks": "GAN-Leaks, from the released images", "logan": "LOGAN, with the discriminator"}.get(
+    name = {"gan_leaks": "GAN-Leaks, from the released images", "logan": "LOGAN, with the discriminator",
+            "loss": "the denoising-loss attack, with the diffusion model"}.get(
         audit.get("strongest"), audit.get("strongest", "the strongest attack"))
     said = (f"the strongest membership attack ({name}) picks out {tpr:.1%} of training images while wrongly "
             f"accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
@@ -105,7 +109,7 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
         if above:
             best_auc, which = max(above)
             said += (f": it singles out no more training images than chance, though on average "
-                     f"{'LOGAN' if which == 'logan' else 'GAN-Leaks'} scores training images higher than unseen ones "
+                     f"{SHORT_NAMES.get(which, which)} scores training images higher than unseen ones "
                      f"more often than guessing would (AUC {best_auc:.3f}, interval above 0.5)")
         else:
             said += ": no sign that an attacker can tell who was in the training set"

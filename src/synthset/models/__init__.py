@@ -1,7 +1,8 @@
 """GAN architectures, one file per family, and how to rebuild a saved generator.
 
 Every generator answers `G(z, labels) -> images in [-1, 1]`, so sampling, the release
-and evaluation do not care whether a model is conditional or one GAN per class.
+and evaluation do not care whether a model is conditional, one GAN per class, or a
+diffusion model denoising z (ddpm.py).
 Every conditional arch file defines `Generator(num_classes, latent_dim, channels,
 image_size, width, capacity, norm)` and `Discriminator(num_classes, channels,
 image_size, width, capacity, depth, leaky_slope)` whose `D(x, labels)` gives one raw
@@ -13,6 +14,7 @@ from torch import nn
 
 from . import cdcgan, cdcgan_dp, cdcgan_late, cgan, sngan, wgan_gp
 from .dcgan import PerClassDCGAN
+from .ddpm import DiffusionGenerator
 from .factory import build_pair, generator_kwargs, generator_spec, sampling_generator
 
 ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
@@ -24,7 +26,8 @@ ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
     "cdcgan_dp": (cdcgan_dp.Generator, cdcgan_dp.Discriminator),
 }
 
-GENERATORS: dict[str, type[nn.Module]] = {"dcgan": PerClassDCGAN, **{name: g for name, (g, _) in ARCHS.items()}}
+GENERATORS: dict[str, type[nn.Module]] = {"dcgan": PerClassDCGAN, **{name: g for name, (g, _) in ARCHS.items()},
+                                          "ddpm": DiffusionGenerator}
 
 __all__ = ["ARCHS", "GENERATORS", "build_generator", "build_pair", "generator_kwargs", "generator_spec",
            "sampling_generator"]

@@ -3,25 +3,31 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..params import ArchParams
+from ..params import ArchParams, DiffusionParams
 from .dcgan import Discriminator as DCGANDiscriminator
 from .dcgan import Generator as DCGANGenerator
 from .dcgan import PerClassDCGAN, init_weights
 
 
-def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: ArchParams) -> dict:
+def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: ArchParams | DiffusionParams) -> dict:
     """The constructor arguments saved beside the weights, enough to rebuild the generator."""
     h, _, c = image_shape
+    if isinstance(p, DiffusionParams):
+        return {"num_classes": num_classes, "channels": c, "image_size": h, "widths": list(p.widths),
+                "layers_per_block": p.layers_per_block, "attention": p.attention, "timesteps": p.timesteps,
+                "beta_schedule": p.beta_schedule, "sampler": p.sampler, "sampling_steps": p.sampling_steps,
+                "guidance_scale": p.guidance_scale}
     return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
             "width": p.width, "capacity": p.capacity, "norm": p.norm}
 
 
-def generator_spec(arch: str, train, p: ArchParams, dp: dict | None = None) -> dict:
+def generator_spec(arch: str, train, p: ArchParams | DiffusionParams, dp: dict | None = None) -> dict:
     """What is saved beside the weights: how to rebuild the generator and what it was trained on;
     with `dp` (a DP run), the privacy it spent (dp_epsilon at dp_delta, ...) under "dp"."""
+    h, w, c = train.image_shape
     spec = {"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p),
             "class_names": train.class_names, "image_shape": list(train.image_shape),
-            "latent_dim": p.latent_dim, "train_images": len(train), "params": p.model_dump()}
+            "latent_dim": h * w * c if isinstance(p, DiffusionParams) else p.latent_dim, "train_images": len(train), "params": p.model_dump()}
     if dp is not None:
         spec["dp"] = dp
     return spec

@@ -8,12 +8,25 @@ from ..device import resolve_device, use_threads
 from ..io import ImageSet, read_json, write_json
 from ..metrics.membership import candidates, evaluate_attack, gan_leaks_scores, logan_scores, roc_png
 from ..metrics.memorisation import pixel_vectors
-from ..train.checkpoint import load_discriminators
+from ..params import DIFFUSION_ARCHS
+from ..train.checkpoint import load_discriminators, load_generator
 from ..train.tensors import to_tensor
 from . import _cli
 
 ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
-           "logan": "LOGAN (white-box: the discriminator's score)"}
+           "logan": "LOGAN (white-box: the discriminator's score)",
+           "loss": "Loss (white-box: the diffusion model's denoising loss)"}
+LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
+
+
+def diffusion_loss_scores(model_dir, images: ImageSet, device, seed: int, batch_size: int = 500) -> torch.Tensor:
+    """Minus the denoising loss at fixed timesteps and seeded noise: higher for members."""
+    model, _ = load_generator(model_dir, device)
+    gen = torch.Generator().manual_seed(seed)
+    x, y = to_tensor(images.images).to(device), torch.from_numpy(images.labels).to(device)
+    steps = [round(t * model.timesteps / 1000) for t in LOSS_TIMESTEPS]
+    return torch.cat([-model.denoising_loss(x[i:i + batch_size], y[i:i + batch_size], steps, gen).cpu()
+                      for i in range(0, len(x), batch_size)])
 
 
 def main(ns, params):
@@ -28,10 +41,13 @@ def main(ns, params):
     scores = {"gan_leaks": [gan_leaks_scores(pixel_vectors(s), s.labels, fake_vecs, fake.labels)
                             for s in (members, nonmembers)]}
     spec = read_json(Path(ns.model) / "generator.json")
-    discriminators = load_discriminators(ns.model, spec, device)
-    scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
-                                    torch.from_numpy(s.labels).to(device))
-                       for s in (members, nonmembers)]
+    if spec["arch"] in DIFFUSION_ARCHS:
+        scores["loss"] = [diffusion_loss_scores(ns.model, s, device, e.seed) for s in (members, nonmembers)]
+    else:
+        discriminators = load_discriminators(ns.model, spec, device)
+        scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
+                                        torch.from_numpy(s.labels).to(device))
+                           for s in (members, nonmembers)]
 
     results = {name: evaluate_attack(m, n, e.audit_bootstrap, e.audit_confidence, e.audit_delta, e.seed)
                for name, (m, n) in scores.items()}
@@ -56,7 +72,7 @@ if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--arch", required=True)
     p.add_argument("--samples", required=True, help="the arch's generated samples.npz (what is released)")
-    p.add_argument("--model", required=True, help="train_gan's folder: the spec and the discriminators")
+    p.add_argument("--model", required=True, help="train_gan's folder: the spec, and the discriminators (GANs) or the model (ddpm)")
     p.add_argument("--train", required=True, help="real train split (the members)")
     p.add_argument("--test", required=True, help="real test split (the non-members)")
     p.add_argument("--out", required=True, help="folder for the ROC figure")

@@ -1,4 +1,5 @@
-"""Stage train_gan@arch: train one architecture on the real train split only.
+"""Stage train_gan@arch: train one architecture on the real train split only (a GAN, or the
+diffusion baseline `ddpm`, which has no discriminator to keep).
 
 Re-running after an interruption resumes from the last checkpoint in --checkpoints
 (kept outside the DVC/Snakemake outputs so that neither runner deletes it first).
@@ -8,7 +9,9 @@ import sys
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet
 from ..models.factory import generator_spec
+from ..params import DIFFUSION_ARCHS
 from ..train.checkpoint import Checkpointer, run_key, save_discriminators, save_model
+from ..train.diffusion import train_diffusion
 from ..train.dp import privacy_card, privacy_spent
 from ..train.loop import train_gan
 from ..train.trainlog import TrainLog
@@ -25,6 +28,12 @@ def main(ns, params):
     if resume:  # in the stage's log, so that a rerun after a crash or a scancel says it went on
         print(f"{ns.arch}: resuming from the checkpoint of epoch {checkpoints.latest_epoch()}", file=sys.stderr)
     log = TrainLog(ns.live, ns.figures, train.num_classes, resume=resume)
+    if ns.arch in DIFFUSION_ARCHS:
+        model = train_diffusion(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
+        save_model(ns.model, generator_spec(ns.arch, train, arch_params), model)
+        log.finish({"train_seconds": log.elapsed()})
+        checkpoints.clear()
+        return
     trained = []  # the last epoch's discriminators, for the white-box membership audit
     private = {}  # a DP run's privacy spent (dp_epsilon, ...): metrics and the generator's spec
 

@@ -50,9 +50,12 @@ class EMA:
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
+    def update(self, model: nn.Module, step: int | None = None) -> None:
+        """With `step` (updates so far) the decay warms up as min(decay, (1 + step) / (10 + step)),
+        so that a short run's average is not dominated by its random initial weights."""
+        decay = self.decay if step is None else min(self.decay, (1 + step) / (10 + step))
         for ema_p, p in zip(self.model.parameters(), model.parameters()):
-            ema_p.lerp_(p.detach(), 1 - self.decay)
+            ema_p.lerp_(p.detach(), 1 - decay)
 
 
 def batch_norms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:

@@ -1,0 +1,101 @@
+"""Training the diffusion baseline: predict the noise added to a real image at a random
+timestep (Ho et al. 2020), with the label dropped for `label_dropout` of the images so that
+one network is both the conditional and the unconditional model classifier-free guidance
+mixes (Ho & Salimans 2022). An EMA of the weights (warmed up) is what gets sampled.
+
+Checkpoints at epoch ends hold the weights, the EMA, Adam's moments, the learning-rate
+schedule and the random generators, so a run killed at any point and started again ends
+with exactly the weights of an uninterrupted run on the CPU.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..io import ImageSet
+from ..models.ddpm import DiffusionGenerator
+from ..models.factory import generator_kwargs
+from ..params import DiffusionParams
+from .checkpoint import Checkpointer
+from .loop import check_finite
+from .tensors import to_tensor
+from .trainlog import TrainLog
+from .tricks import EMA
+
+
+def shuffled_batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """Index batches of one epoch; a last short batch is dropped unless it is the only one."""
+    perm = torch.randperm(n, generator=gen)
+    bs = min(batch_size, n)
+    return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
+
+
+def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torch.device, seed: int,
+                    log: TrainLog, checkpointer: Checkpointer | None = None,
+                    on_epoch: Callable[[int, DiffusionGenerator], None] | None = None) -> DiffusionGenerator:
+    """Train on the real train split; returns the model to sample from (the EMA when on), in eval mode."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = DiffusionGenerator(**generator_kwargs(train.num_classes, train.image_shape, p)).to(device)
+    ema = EMA(model, p.ema_decay) if p.ema_decay else None
+    sampler = ema.model if ema else model
+    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (p.warmup_steps + 1)))
+    noising = model.noise_scheduler()
+    images, labels = to_tensor(train.images).to(device), torch.from_numpy(train.labels).to(device)
+    fixed_z = torch.randn(train.num_classes * log.grid_cols, model.latent_dim, generator=gen)
+
+    start, step = 1, 0
+    state = checkpointer.load() if checkpointer else None
+    if state:
+        model.load_state_dict(state["model"])
+        if ema:
+            ema.model.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        warmup.load_state_dict(state["warmup"])
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        start, step = state["epoch"] + 1, state["step"]
+        log.resumed(state["epoch"], state["log_step"])
+    else:
+        log.progress_grid(sampler, fixed_z, epoch=0)
+
+    bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
+    for epoch in bar:
+        t0, seen = time.perf_counter(), 0
+        model.train()
+        for idx in shuffled_batches(len(labels), p.batch_size, gen):
+            idx = idx.to(device)
+            x0, y = images[idx], labels[idx].clone()
+            y[(torch.rand(len(y), generator=gen) < p.label_dropout).to(device)] = model.null_label
+            noise = torch.randn(x0.shape, generator=gen).to(device)
+            t = torch.randint(0, p.timesteps, (len(y),), generator=gen).to(device)
+            loss = F.mse_loss(model.predict_noise(noising.add_noise(x0, noise, t), t, y), noise)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            warmup.step()
+            if ema:
+                ema.update(model, step)
+            step += 1
+            seen += len(y)
+            stats = {"loss": loss.item(), "lr": warmup.get_last_lr()[0]}
+            check_finite(stats, arch, step, epoch)
+            log.step(stats)
+            bar.set_postfix(loss=f"{stats['loss']:.4f}")
+        seconds = time.perf_counter() - t0
+        log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
+        if epoch % p.grid_every == 0 or epoch == p.epochs:
+            log.progress_grid(sampler, fixed_z, epoch=epoch)
+        if checkpointer and epoch % p.checkpoint_every == 0 and epoch < p.epochs:
+            checkpointer.save({"model": model.state_dict(), "ema": ema.model.state_dict() if ema else None,
+                               "opt": opt.state_dict(), "warmup": warmup.state_dict(), "gen": gen.get_state(),
+                               "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step,
+                               "log_step": log.live.step}, log)
+        if on_epoch:
+            on_epoch(epoch, sampler)
+    return sampler.eval()
