@@ -99,21 +99,21 @@ def test_ddpm_learns_its_labels_on_real_digits(tmp_path):
     s = preprocess(load_mnist5k(), 14, "gray")
     keep = np.sort(np.concatenate([np.flatnonzero(s.labels == c)[:100] for c in range(10)]))
     train_set = ImageSet(s.images[keep], s.labels[keep], s.class_names)
-    p = ddpm_params(widths=[16, 32], epochs=20, batch_size=32, lr=2e-3, warmup_steps=20, ema_decay=0.99,
-                    sampler="ddim", sampling_steps=10, guidance_scale=2.0, grid_every=20, checkpoint_every=20)
+    p = ddpm_params(widths=[16, 32], epochs=12, batch_size=32, lr=2e-3, warmup_steps=20, ema_decay=0.99,
+                    sampler="ddim", sampling_steps=10, guidance_scale=2.0, grid_every=12, checkpoint_every=12)
     model = train(train_set, p, tmp_path, threads=2)
     judge = fit(train_set, "lenet", 5, 64, 1e-3, 0, CPU)
     fake = sample_per_class(model, train_set.class_names, 20, seed=0)
     agreement = float((predict_proba(judge, fake.images, CPU).argmax(1) == fake.labels).mean())
-    assert agreement > 0.5, agreement
+    assert agreement > 0.5, agreement  # 0.87 after 20 epochs, when measured
 
 
 def test_the_loss_attack_finds_a_model_that_memorised_its_training_images(digits, tmp_path):
-    """Trained long on 24 digits, the model denoises them better than unseen digits of the same classes."""
+    """Trained 250 epochs on 24 digits, the model denoises them better than unseen digits of the same classes."""
     members = digits.subset(np.concatenate([np.flatnonzero(digits.labels == c)[:6] for c in range(4)]))
     unseen = digits.subset(np.concatenate([np.flatnonzero(digits.labels == c)[20:40] for c in range(4)]))
-    model = train(members, ddpm_params(widths=[32, 64], epochs=400, batch_size=24, lr=2e-3, label_dropout=0.0,
-                                       ema_decay=None, grid_every=400, checkpoint_every=400), tmp_path)
+    model = train(members, ddpm_params(widths=[32, 64], epochs=250, batch_size=24, lr=2e-3, label_dropout=0.0,
+                                       ema_decay=None, grid_every=250, checkpoint_every=250), tmp_path)
     gen = torch.Generator().manual_seed(0)
 
     def scores(s):
@@ -124,14 +124,14 @@ def test_the_loss_attack_finds_a_model_that_memorised_its_training_images(digits
 
 @pytest.mark.slow
 def test_ddpm_goes_through_every_stage_into_the_report_and_its_release_generates(project, tmp_path):
-    """The tiny project with the diffusion model as its only generator: `dvc repro` trains,
+    """The tiny project with the diffusion model as its only generator: the pipeline trains,
     samples, scores (the loss attack in place of LOGAN), reports and releases it, and a third
     party's `synthset generate` draws from the release alone."""
     tiny = {"gan": {"archs": ["ddpm"], "ddpm": {"widths": [8, 16], "epochs": 2, "batch_size": 16,
                                                 "sampling_steps": 3}}}
     (tmp_path / "ddpm.yaml").write_text(yaml.safe_dump(tiny))
     apply_preset(project / "params.yaml", tmp_path / "ddpm.yaml")
-    run(["dvc", "repro"], project)
+    run(["snakemake", "--cores", "2"], project)  # the same stages as dvc repro (test_workflows), in parallel
     summary = json.loads((project / "results/metrics/summary.json").read_text())
     assert {"acc_fake", "fid", "recall", "copy_share", "attack_tpr", "train_seconds"} <= set(summary["ddpm"])
     audit = json.loads((project / "results/metrics/audit/ddpm.json").read_text())
