@@ -58,7 +58,8 @@ class DiffusionGenerator(nn.Module):
             # the cosine schedule's last steps have almost no signal left: diffusers' advice is to clip
             # the solver's log-SNR there (lambda_min_clipped -5.1), or its first steps blow up
             s = DPMSolverMultistepScheduler(
-                num_train_timesteps=self.timesteps, beta_schedule=self.beta_schedule, algorithm_type="dpmsolver++", thresholding=True, sample_max_value=1.0,
+                num_train_timesteps=self.timesteps, beta_schedule=self.beta_schedule, algorithm_type="dpmsolver++",
+                thresholding=True, sample_max_value=1.0,  # unthresholded, it saturated to black and white
                 lambda_min_clipped=-5.1 if self.beta_schedule == "squaredcos_cap_v2" else -float("inf"))
         s.set_timesteps(self.sampling_steps)
         return s

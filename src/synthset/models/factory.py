@@ -27,7 +27,8 @@ def generator_spec(arch: str, train, p: ArchParams | DiffusionParams, dp: dict |
     h, w, c = train.image_shape
     spec = {"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p),
             "class_names": train.class_names, "image_shape": list(train.image_shape),
-            "latent_dim": h * w * c if isinstance(p, DiffusionParams) else p.latent_dim, "train_images": len(train), "params": p.model_dump()}
+            "latent_dim": h * w * c if isinstance(p, DiffusionParams) else p.latent_dim,  # ddpm: the noise image
+            "train_images": len(train), "params": p.model_dump()}
     if dp is not None:
         spec["dp"] = dp
     return spec

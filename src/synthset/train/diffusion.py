@@ -21,17 +21,10 @@ from ..models.ddpm import DiffusionGenerator
 from ..models.factory import generator_kwargs
 from ..params import DiffusionParams
 from .checkpoint import Checkpointer
-from .loop import check_finite
+from .loop import check_finite, shuffled_batches
 from .tensors import to_tensor
 from .trainlog import TrainLog
 from .tricks import EMA
-
-
-def shuffled_batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
-    """Index batches of one epoch; a last short batch is dropped unless it is the only one."""
-    perm = torch.randperm(n, generator=gen)
-    bs = min(batch_size, n)
-    return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
 
 
 def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torch.device, seed: int,

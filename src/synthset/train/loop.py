@@ -168,12 +168,15 @@ def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
     u.stats["loss_g"] = loss.item()
 
 
-def epoch_batches(u: Unit, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
-    """Shuffled index batches; the last short batch is dropped (batch norm needs > 1)."""
-    n = len(u.labels)
+def shuffled_batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """Index batches of one epoch; a last short batch is dropped (batch norm needs > 1) unless it is the only one."""
     bs = min(batch_size, n)
     perm = torch.randperm(n, generator=gen)
     return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
+
+
+def epoch_batches(u: Unit, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
+    return shuffled_batches(len(u.labels), batch_size, gen)
 
 
 def check_finite(stats: dict, arch: str, step: int, epoch: int) -> None:
