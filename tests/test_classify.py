@@ -40,6 +40,19 @@ def test_softmax_regression_learns_digits_and_repeats(digits):
     assert cm.sum() == len(test) and np.trace(cm) == round(result["accuracy"] * len(test))
 
 
+def test_weight_averaging_steadies_and_lifts_a_wandering_classifier(digits):
+    """At a learning rate where the last step's weights wander, averaging the last epoch's
+    weights narrows the spread over seeds and raises the mean (measured: spread 0.045 to 0.018,
+    mean 0.930 to 0.964)."""
+    train, test = digits
+    last, averaged = ([evaluate(fit(train, "softmax", 6, 32, 0.1, seed, CPU, average_epochs=a), test, CPU)["accuracy"]
+                       for seed in range(5)] for a in (0, 1))
+    assert np.ptp(averaged) < 0.6 * np.ptp(last)
+    assert np.mean(averaged) > np.mean(last) + 0.01
+    with pytest.raises(ValueError, match="average_epochs"):
+        fit(train, "softmax", 2, 32, 0.1, 0, CPU, average_epochs=3)
+
+
 def test_lenet_learns_real_mnist():
     train, test = split(preprocess(load_mnist5k(), 28, "gray"))
     some = np.random.default_rng(0).permutation(len(train))[:1200]  # the split is sorted by class

@@ -37,6 +37,7 @@ def written_into_params_yaml(values: dict, into: dict = SHIPPED_RAW) -> dict:
     ({"gan": {"dcgan": {"epochs": "many"}}}, "gan.dcgan.epochs", "integer"),
     ({"data": {"source": "folder"}}, "data.path", "name its folder"),
     ({"device": "tpu"}, "device", "'auto'"),
+    ({"classify": {"epochs": 2, "average_epochs": 3}}, "classify", "must not exceed epochs"),
 ])
 def test_bad_values_name_the_key(raw, key, words):
     with pytest.raises(ParamsError) as err:

