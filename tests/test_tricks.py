@@ -9,6 +9,7 @@ import torch
 from conftest import shipped
 from synthset.data import load_digits, preprocess
 from synthset.io import ImageSet
+from synthset.train.losses import mode_seeking_loss, paired_labels
 from synthset.train.loop import train_gan
 from synthset.train.trainlog import TrainLog
 from synthset.train.tricks import batch_norms, recalibrate_batch_norm
@@ -75,3 +76,30 @@ def test_ema_sampler_matches_its_own_batch_statistics_where_copied_statistics_do
     good = (recalibrated - reference).abs().mean().item()
     bad = (stale_out - reference).abs().mean().item()
     assert good < 0.05 and good < bad / 3, (good, bad)
+
+
+def test_mode_seeking_pairs_share_labels_and_its_loss_is_msgans_ratio():
+    labels = torch.tensor([3, 1, 4, 1, 5])
+    assert paired_labels(labels).tolist() == [3, 1, 4, 3, 1]  # image i and i + 3 share a label
+    fake, z = torch.randn(5, 1, 4, 4), torch.randn(5, 16)
+    by_hand = (fake[:2] - fake[3:]).abs().mean() / (z[:2] - z[3:]).abs().mean()
+    assert torch.isclose(mode_seeking_loss(fake, z), 1 / (by_hand + 1e-5))
+
+
+@torch.no_grad()
+def same_label_spread(g: torch.nn.Module, classes: int, per_class: int = 64) -> float:
+    """Mean L1 distance between two images of one label made from different noise."""
+    gen = torch.Generator().manual_seed(5)
+    y = torch.arange(classes).repeat_interleave(per_class)
+    a = g(torch.randn(len(y), g.latent_dim, generator=gen), y)
+    b = g(torch.randn(len(y), g.latent_dim, generator=gen), y)
+    return float((a - b).abs().mean())
+
+
+def test_mode_seeking_makes_a_conditional_generator_vary_with_its_noise(digits, tmp_path):
+    """cdcgan_late can draw one template per label and ignore its noise (issue 9); with
+    MSGAN's term its images move with the noise more than the same run's without it
+    (measured: 0.28 against 0.20 mean L1 between two images of one label)."""
+    spread = {w: same_label_spread(trained("cdcgan_late", digits, tmp_path / str(w), epochs=8, ema_decay=None,
+                                           mode_seeking=w), digits.num_classes) for w in (0.0, 1.0)}
+    assert spread[1.0] > 1.2 * spread[0.0], spread

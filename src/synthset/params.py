@@ -125,6 +125,7 @@ class ArchParams(Strict):
     g_steps: int = Field(..., ge=1, description="G updates per iteration (seed 002 let D learn slower)")
     label_smoothing: float = Field(..., ge=0, lt=0.5, description="one-sided: real target 1 - s (seed 003)")
     replay: bool  # experience replay of past fakes (seed 000)
+    mode_seeking: float = Field(..., ge=0, description="weight of MSGAN's mode-seeking term in G's loss; 0 = off")
     grad_clip: float | None = Field(..., gt=0, description="max gradient norm (seed 001)")
     ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of G weights for sampling")
     augment: list[Literal["color", "translation", "cutout"]] = Field(

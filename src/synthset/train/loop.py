@@ -29,7 +29,7 @@ from .checkpoint import Checkpointer
 from .dp import PrivateD, make_private
 from .trainlog import TrainLog
 from .augment import diff_augment
-from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
+from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty, mode_seeking_loss, paired_labels
 from .tensors import to_tensor
 from .tricks import EMA, ExperienceReplay, recalibrate_batch_norm
 
@@ -112,11 +112,20 @@ def _clip(module: nn.Module, max_norm: float | None) -> None:
         nn.utils.clip_grad_norm_(module.parameters(), max_norm)
 
 
+def fake_batch(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, grad: bool):
+    """(images, their labels, their noise) for one step; with mode seeking the labels come in
+    pairs (losses.paired_labels)."""
+    y = paired_labels(y) if p.mode_seeking else y
+    z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
+    with torch.set_grad_enabled(grad):
+        return u.g(z, y), y, z
+
+
 def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
-           keep_fake: bool) -> torch.Tensor | None:
-    """One discriminator update. With `keep_fake` the fakes keep their graph so that the
-    generator step that follows reuses them (as pytorch/examples DCGAN does): one G
-    forward per iteration instead of two.
+           keep_fake: bool) -> tuple | None:
+    """One discriminator update. With `keep_fake` the fakes keep their graph and are returned
+    (as fake_batch gives them) so that the generator step that follows reuses them (as
+    pytorch/examples DCGAN does): one G forward per iteration instead of two.
 
     Under DP each real image is paired with one fake of its label: both forward passes have
     the real batch's size and Opacus sums their per-example gradients pairwise, so one
@@ -124,17 +133,15 @@ def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: tor
     if u.dp and len(real) == 0:
         u.dp.noise_only_step(u.d, u.opt_d)
         return None
-    z = torch.randn(len(real), p.latent_dim, generator=gen).to(real.device)
     with amp():
-        with torch.set_grad_enabled(keep_fake):
-            fake = u.g(z, y)
+        fake, y_fake, z = fake_batch(u, y, p, gen, grad=keep_fake)
         real_seen, fake_seen = diff_augment(real, p.augment, gen), diff_augment(fake.detach(), p.augment, gen)
-        s_real, s_fake = u.d(real_seen, y), u.d(fake_seen, y)
+        s_real, s_fake = u.d(real_seen, y), u.d(fake_seen, y_fake)
         loss = d_loss_real(p.loss, s_real, 1.0 - p.label_smoothing) + d_loss_fake(p.loss, s_fake)
         if p.loss == "wasserstein" and p.gp_weight:
-            loss = loss + p.gp_weight * gradient_penalty(u.d, real_seen, fake_seen, y, gen)
+            loss = loss + p.gp_weight * gradient_penalty(u.d, real_seen, fake_seen, y_fake, gen)
         if u.replay:
-            u.replay.push(fake.detach(), y, gen)
+            u.replay.push(fake.detach(), y_fake, gen)
             if u.replay.full():
                 old, old_y = u.replay.pop_all()
                 loss = loss + d_loss_fake(p.loss, u.d(diff_augment(old, p.augment, gen), old_y))
@@ -144,21 +151,21 @@ def d_step(u: Unit, real: torch.Tensor, y: torch.Tensor, p: ArchParams, gen: tor
     u.opt_d.step()
     u.stats.update(loss_d=loss.item(), d_acc_real=(s_real > 0).float().mean().item(),
                    d_acc_fake=(s_fake < 0).float().mean().item())
-    return fake if keep_fake else None
+    return (fake, y_fake, z) if keep_fake else None
 
 
-def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp,
-           fake: torch.Tensor | None = None) -> None:
-    """One generator update, on the discriminator just updated. Under DP its labels are drawn
-    uniformly (the real batch's labels are private) and D is a fixed function."""
+def g_step(u: Unit, y: torch.Tensor, p: ArchParams, gen: torch.Generator, amp, fakes: tuple | None = None) -> None:
+    """One generator update, on the discriminator just updated (reusing d_step's `fakes` when
+    given). Under DP its labels are drawn uniformly (the real batch's labels are private) and
+    D is a fixed function."""
     if u.dp:
-        y, fake = u.dp.fake_labels(p.batch_size, gen, y.device), None
+        y, fakes = u.dp.fake_labels(p.batch_size, gen, y.device), None
     with u.dp.frozen(u.d) if u.dp else contextlib.nullcontext():
         with amp():
-            if fake is None:
-                z = torch.randn(len(y), p.latent_dim, generator=gen).to(y.device)
-                fake = u.g(z, y)
-            loss = g_loss(p.loss, u.d(diff_augment(fake, p.augment, gen), y))
+            fake, y_fake, z = fakes if fakes is not None else fake_batch(u, y, p, gen, grad=True)
+            loss = g_loss(p.loss, u.d(diff_augment(fake, p.augment, gen), y_fake))
+            if p.mode_seeking:
+                loss = loss + p.mode_seeking * mode_seeking_loss(fake, z)
         u.opt_g.zero_grad(set_to_none=True)
         loss.backward()
     _clip(u.g, p.grad_clip)
@@ -229,10 +236,10 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
                 real, y = u.images[idx], u.labels[idx]
                 u.d_updates += 1
                 update_g = u.d_updates % p.d_steps == 0
-                fake = d_step(u, real, y, p, gen, amp, keep_fake=update_g and not u.dp)
+                fakes = d_step(u, real, y, p, gen, amp, keep_fake=update_g and not u.dp)
                 if update_g:
                     for k in range(p.g_steps):
-                        g_step(u, y, p, gen, amp, fake if k == 0 else None)
+                        g_step(u, y, p, gen, amp, fakes if k == 0 else None)
                 seen += len(real)
             step += 1
             logged = [u.stats for u, _ in active if "loss_g" in u.stats and "loss_d" in u.stats]

@@ -51,3 +51,23 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, labels: tor
     scores = critic(x_hat, labels)
     grad, = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def paired_labels(labels: torch.Tensor) -> torch.Tensor:
+    """The labels of a batch of fakes for mode seeking: the last len // 2 repeat the first
+    len // 2, so image i and image i + ceil(len / 2) share a label and differ in noise alone.
+    Drawn from a shuffled real batch, the labels' distribution is unchanged."""
+    half = len(labels) // 2
+    return torch.cat([labels[:len(labels) - half], labels[:half]])
+
+
+def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term (Mao et al. 2019, their code's form): 1 / (mean |G(z1, y) - G(z2, y)| /
+    mean |z1 - z2|) over the pairs paired_labels makes. Minimised by G, it pays for images
+    that move with the noise: the remedy for a conditional G that draws one template per label."""
+    half = len(fake) // 2
+    if half == 0:
+        raise ValueError("mode seeking needs at least 2 images a batch")
+    first = len(fake) - half
+    ratio = (fake[:half] - fake[first:]).abs().mean() / (z[:half] - z[first:]).abs().mean()
+    return 1 / (ratio + 1e-5)
