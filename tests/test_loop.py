@@ -99,8 +99,11 @@ def test_logs_every_step_and_grids_every_epoch(digits, tmp_path):
 
 @pytest.mark.parametrize("arch", ["dcgan", "cdcgan"])
 def test_each_class_is_learnt(arch, digits, tmp_path):
-    """Generated images of class c look more like real class c than like any other class."""
-    g = train(arch, digits, tmp_path, epochs=40, batch_size=20, lr_g=1e-3, lr_d=1e-3, width=16)
+    """Generated images of class c look more like real class c than like any other class.
+    Without mode seeking (dcgan's default has it): its 1 / ratio term leads G's first steps, while
+    G's images barely vary, and on these 8 px digits dcgan then needs about 80 epochs instead
+    of 40 (measured with weights 0.1 to 1); test_tricks tests it on its own."""
+    g = train(arch, digits, tmp_path, epochs=40, batch_size=20, lr_g=1e-3, lr_d=1e-3, width=16, mode_seeking=0.0)
     fake = sample_per_class(g.eval(), digits.class_names, 64, seed=0)
     real_means = np.stack([digits.of_class(c).mean(0).ravel() for c in range(4)])
     for c in range(4):
