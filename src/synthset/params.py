@@ -203,6 +203,9 @@ class GanParams(Strict):
         for name in GAN_ARCHS:
             if getattr(self, name).dp is not None and name not in DP_ARCHS:
                 raise ValueError(f"gan.{name}.dp: {name} cannot train with differential privacy: {NOT_DP[name]}")
+            if getattr(self, name).dp is not None and getattr(self, name).mode_seeking:
+                raise ValueError(f"gan.{name}.mode_seeking: with dp, mode seeking gives a real image's fake another "
+                                 "image's label, so one clipped example would hold two private labels; set it to 0")
         return self
 
 
