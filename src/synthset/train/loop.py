@@ -182,10 +182,6 @@ def shuffled_batches(n: int, batch_size: int, gen: torch.Generator) -> list[torc
     return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)]
 
 
-def epoch_batches(u: Unit, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
-    return shuffled_batches(len(u.labels), batch_size, gen)
-
-
 def check_finite(stats: dict, arch: str, step: int, epoch: int) -> None:
     bad = {k: v for k, v in stats.items() if not (abs(v) < 1e6)}  # catches nan and inf too
     if bad:
@@ -228,7 +224,8 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
     bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
     for epoch in bar:
         t0, seen = time.perf_counter(), 0
-        plans = [u.dp.batches(gen) if u.dp else epoch_batches(u, p.batch_size, gen) for u in units]
+        plans = [u.dp.batches(gen) if u.dp else shuffled_batches(len(u.labels), p.batch_size, gen)
+                 for u in units]
         for i in range(max(len(plan) for plan in plans)):
             active = [(u, plan[i]) for u, plan in zip(units, plans) if i < len(plan)]
             for u, idx in active:
