@@ -3,7 +3,7 @@
 Both score the same pairs (each "generated" image against k real images of its class,
 drawn by the same seeded indices) with the same SSIM settings, in the same run: real
 MNIST digits (28x28 gray) standing in for generated ones, and 64x64 RGB vehicle crops
-(random pixels when /work/shared/data/vehicles is absent). Prints pairs/s of each and
+(random pixels when ../shared/data/vehicles, beside the repo, is absent). Prints pairs/s of each and
 the ratio (target >= 50x on a CPU). Torch gets --threads (default 1, the one core
 skimage's loop uses, and immune to the slowdown torch's thread pool suffers when another
 process holds the other cores). Not a test.
@@ -26,7 +26,7 @@ from synthset.data import load_mnist5k, preprocess, resize_center_crop
 from synthset.io import ImageSet
 from synthset.metrics.ssim import gaussian_sigma, mean_ssim_to_references, reference_indices
 
-VEHICLES = Path("/work/shared/data/vehicles")
+VEHICLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vehicles"  # beside the repo
 
 
 def skimage_loop(fake: ImageSet, real: ImageSet, k: int, seed: int) -> np.ndarray:

@@ -10,6 +10,7 @@ d_step + g_step, the fakes of the D step reused by the G step). Prints images/s 
 in the tests.
 
     python benchmarks/train_throughput.py [--arch cdcgan] [--width 32] [--batch-size 64] [--seconds 20]
+        [--threads N] [--channels-last true|false]
 """
 from __future__ import annotations
 
@@ -24,10 +25,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from synthset.data import load_mnist5k, preprocess
-from synthset.device import resolve_device
+from synthset.device import resolve_device, use_threads
 from synthset.models.factory import build_pair
 from synthset.params import load_params
-from synthset.train.loop import build_units, d_step, epoch_batches, g_step
+from synthset.train.loop import build_units, d_step, g_step, shuffled_batches
 from synthset.train.tensors import to_tensor
 
 
@@ -59,11 +60,11 @@ def reference_epoch(g, d, opt_g, opt_d, loader, latent_dim, device, amp) -> int:
 
 def ours_epoch(unit, p, gen, amp) -> int:
     seen = 0
-    for idx in epoch_batches(unit, p.batch_size, gen):
+    for idx in shuffled_batches(len(unit.labels), p.batch_size, gen):
         idx = idx.to(unit.labels.device)
         real, y = unit.images[idx], unit.labels[idx]
-        fake = d_step(unit, real, y, p, gen, amp, keep_fake=True)
-        g_step(unit, y, p, gen, amp, fake)
+        fakes = d_step(unit, real, y, p, gen, amp, keep_fake=True)
+        g_step(unit, y, p, gen, amp, fakes)
         seen += len(real)
     return seen
 
@@ -89,13 +90,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="timed seconds per loop")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA) in both loops")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0 = torch's default")
+    ap.add_argument("--channels-last", choices=["true", "false"], help="our loop's layout; default: params.yaml's")
     ns = ap.parse_args()
+
+    use_threads(ns.threads)
 
     device = resolve_device(ns.device)
     shipped = Path(__file__).resolve().parents[1] / "params.yaml"  # its settings, with the loop's essentials pinned
     p = load_params(shipped, {"gan": {"archs": [ns.arch], ns.arch: {
         "batch_size": ns.batch_size, "loss": "nonsaturating", "amp": ns.amp, "width": ns.width, "d_steps": 1,
-        "augment": [], "replay": False, "label_smoothing": 0.0}}}).arch(ns.arch)
+        "augment": [], "replay": False, "label_smoothing": 0.0, "mode_seeking": 0.0,
+        **({"channels_last": ns.channels_last == "true"} if ns.channels_last else {})}}}).arch(ns.arch)
     data = preprocess(load_mnist5k(), 28, "gray")
     images, labels = to_tensor(data.images), torch.from_numpy(data.labels)
     use_amp = ns.amp and device.type == "cuda"

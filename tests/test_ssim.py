@@ -13,7 +13,7 @@ from synthset.metrics import ssim
 from synthset.metrics.ssim import (best_worst_png, gaussian_sigma, mean_ssim_to_references, select_top,
                                    ssim_histogram_png, ssim_pairs, ssim_summary, ssim_table)
 
-VEHICLES = Path("/work/shared/data/vehicles")
+VEHICLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vehicles"  # beside the repo
 
 
 def reference(a, b):
