@@ -20,8 +20,10 @@ run: install
 	@echo
 	@echo "Report: $(CURDIR)/results/report/index.html"
 
+# one worker per core: the pipeline tests run their stages one at a time on one thread each,
+# so a second worker uses the second core; a test file stays on one worker (its fixtures, SLURM)
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
 	rm -rf results data/prepared logs .snakemake dvc.lock
