@@ -18,6 +18,7 @@ from synthset.presets import apply_preset
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SHIPPED = ROOT / "params.yaml"  # the one source of settings; tests override it, never replace it
+VEHICLES = ROOT.parent / "shared" / "data" / "vehicles"  # the real RGB photos beside the repo; a clean clone has none
 
 # Under pytest-xdist (`make test`) every worker gets its share of the cores: torch's default,
 # every core in every worker, would oversubscribe them (on 2 cores, two one-thread processes

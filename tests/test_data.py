@@ -13,14 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import shipped, shipped_data
+from conftest import VEHICLES, shipped, shipped_data
 from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
                            preprocess, resize_center_crop, stratified_split)
 from synthset.io import ImageSet, RaggedImageSet
 from synthset.params import DataParams, ParamsError
 from synthset.stages import ingest as ingest_stage
 
-VEHICLES = Path(__file__).parents[2] / "shared" / "data" / "vehicles"
 
 
 # ---------- resize / crop / colour ----------

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import BIN, ROOT, SHIPPED, shipped
+from conftest import BIN, ROOT, SHIPPED, VEHICLES, shipped
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
 from synthset.io import ImageSet, RaggedImageSet, read_json
 from synthset.params import GAN_ARCHS as ARCHS
@@ -24,7 +24,6 @@ from synthset.train.loop import NonFiniteLoss, train_gan
 from synthset.train.trainlog import TrainLog
 
 CPU = torch.device("cpu")
-VEHICLES = ROOT.parent / "shared" / "data" / "vehicles"
 
 
 def subset(s: ImageSet, per_class: int, classes: int) -> ImageSet:

@@ -7,19 +7,19 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import ROOT, VEHICLES  # VEHICLES: what racecar*.yaml's data.path points at
 from synthset.data import ingest, load_idx, resize_center_crop
 from synthset.io import RaggedImageSet
 from synthset.presets import leaves
 from synthset.params import load_params as load_params_file
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def load_params(preset: Path):
     """What `synthset preset <preset>` makes of the shipped params.yaml."""
     return load_params_file(ROOT / "params.yaml", preset)
+
+
 PRESETS = sorted((ROOT / "presets").glob("*.yaml"))
-VEHICLES = ROOT.parent / "shared" / "data" / "vehicles"  # what racecar*.yaml's data.path points at
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
 

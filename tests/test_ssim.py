@@ -1,5 +1,4 @@
 """SSIM: ours equals scikit-image's on the same pairs, and scores and selects what it should."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,13 +6,13 @@ import torch
 from PIL import Image
 from skimage.metrics import structural_similarity
 
+from conftest import VEHICLES
 from synthset.data import load_digits, load_mnist5k, preprocess, resize_center_crop
 from synthset.io import ImageSet
 from synthset.metrics import ssim
 from synthset.metrics.ssim import (best_worst_png, gaussian_sigma, mean_ssim_to_references, select_top,
                                    ssim_histogram_png, ssim_pairs, ssim_summary, ssim_table)
 
-VEHICLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vehicles"  # beside the repo
 
 
 def reference(a, b):
