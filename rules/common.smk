@@ -8,6 +8,10 @@ ARCHS = config["gan"]["archs"]
 PCA_MODES = config["pca"]["modes"]
 INGESTED = "data/prepared/ingest"
 PREP = "data/prepared/preprocess"
+# Each torch job reserves the threads params.yaml gives torch (`threads`; 0 = torch's default,
+# every core, so the job reserves every core it is given). The stages read `threads` from
+# params.yaml as under DVC, so both runners give the same numbers: the thread count moves them.
+THREADS = config["threads"] or workflow.cores
 
 # params.yaml keys each stage reads ("{arch}", "{mode}": its wildcard), as dvc.yaml lists them
 EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "kid_subsets",
@@ -16,9 +20,9 @@ STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color", "preprocess.image_size"],
     "preprocess": ["preprocess"],
     "train_gan": ["device", "threads", "gan.seed", "gan.{arch}"],
-    "sample": ["device", "sample"],
+    "sample": ["device", "threads", "sample"],
     "train_classifier": ["device", "threads", "classify"],
-    "ssim": ["evaluate.ssim_k", "evaluate.ssim_keep", "evaluate.seed"],
+    "ssim": ["threads", "evaluate.ssim_k", "evaluate.ssim_keep", "evaluate.seed"],
     "fidelity": ["device", "threads"] + [f"evaluate.{k}" for k in ("features", "inception_path", "kid_subsets",
                                                                    "kid_subset_size", "prdc_k", "seed")],
     "tstr": ["device", "threads", "classify", "evaluate.fake_per_class", "evaluate.mixed_fractions", "evaluate.seed"],

@@ -12,7 +12,7 @@ rule train_classifier:
                        category="Utility (TSTR)", subcategory="real baseline"),
     params:
         settings=settings("train_classifier"),
-    threads: 2
+    threads: THREADS
     resources:
         gpu=1,
         mem_mb=4000,
@@ -21,7 +21,7 @@ rule train_classifier:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.train_classifier --threads {threads} --train {input.train}"
+        "python -m synthset.stages.train_classifier --train {input.train}"
         " --val {input.val} --test {input.test} --out {output.classifier}"
         " --metrics {output.metrics} --filter-out {output.filter} 2> {log}"
 
@@ -39,6 +39,7 @@ rule ssim:
         selected="results/samples/{arch}/ssim_selected.npz",
     params:
         settings=settings("ssim"),
+    threads: THREADS
     log:
         "logs/ssim/{arch}.log",
     conda:
@@ -63,6 +64,7 @@ rule fidelity:
                        caption="../report/fidelity.rst", category="Realism (FID family)", subcategory="{arch}"),
     params:
         settings=settings("fidelity"),
+    threads: THREADS
     resources:
         gpu=1,
         mem_mb=4000,
@@ -71,7 +73,7 @@ rule fidelity:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.fidelity --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        "python -m synthset.stages.fidelity --arch {wildcards.arch} --samples {input.samples}"
         " --train {input.train} --test {input.test} --classifier {input.classifier}"
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
@@ -93,7 +95,7 @@ rule tstr:
                      caption="../report/tstr.rst", category="Utility (TSTR)", subcategory="{arch}"),
     params:
         settings=settings("tstr"),
-    threads: 2
+    threads: THREADS
     resources:
         gpu=1,
         mem_mb=4000,
@@ -102,7 +104,7 @@ rule tstr:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.tstr --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        "python -m synthset.stages.tstr --arch {wildcards.arch} --samples {input.samples}"
         " --selected {input.selected} --train {input.train} --test {input.test}"
         " --baseline {input.baseline} --out {output.evaluation}"
         " --metrics {output.metrics} --curve {output.curve} 2> {log}"
@@ -122,6 +124,7 @@ rule privacy:
                        caption="../report/privacy.rst", category="Privacy", subcategory="{arch}"),
     params:
         settings=settings("privacy"),
+    threads: THREADS
     resources:
         gpu=1,
     log:
@@ -129,7 +132,7 @@ rule privacy:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.privacy --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        "python -m synthset.stages.privacy --arch {wildcards.arch} --samples {input.samples}"
         " --train {input.train} --test {input.test} --classifier {input.classifier}"
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
@@ -148,6 +151,7 @@ rule audit:
                        caption="../report/audit.rst", category="Privacy", subcategory="{arch}"),
     params:
         settings=settings("audit"),
+    threads: THREADS
     resources:
         gpu=1,
     log:
@@ -155,7 +159,7 @@ rule audit:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.audit --arch {wildcards.arch} --threads {threads} --samples {input.samples}"
+        "python -m synthset.stages.audit --arch {wildcards.arch} --samples {input.samples}"
         " --model {input.model} --train {input.train} --test {input.test}"
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
@@ -178,7 +182,7 @@ rule pca:
                      subcategory="{mode}"),
     params:
         settings=settings("pca"),
-    threads: 2
+    threads: THREADS
     resources:
         gpu=1,
         mem_mb=4000,
@@ -187,7 +191,7 @@ rule pca:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.pca --mode {wildcards.mode} --threads {threads} --train {input.train}"
+        "python -m synthset.stages.pca --mode {wildcards.mode} --train {input.train}"
         " --val {input.val} --test {input.test} --classifier {input.classifier}"
         " --baseline {input.baseline} --filter {input.filter} --out {output.evaluation}"
         " --metrics {output.metrics} --curve {output.curve} 2> {log}"

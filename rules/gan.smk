@@ -13,7 +13,7 @@ rule train_gan:
         settings=settings("train_gan"),
         live=lambda wildcards, output: os.path.dirname(output.live),
         checkpoints="results/checkpoints/{arch}",  # resumable state a rerun continues from (not an output)
-    threads: 2
+    threads: THREADS
     resources:
         gpu=1,
         mem_mb=4000,
@@ -22,7 +22,7 @@ rule train_gan:
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.train_gan --arch {wildcards.arch} --threads {threads}"
+        "python -m synthset.stages.train_gan --arch {wildcards.arch}"
         " --train {input.train} --model {output.model}"
         " --live {params.live} --figures {output.figures}"
         " --checkpoints {params.checkpoints} 2> {log}"
@@ -38,6 +38,7 @@ rule sample:
         stats="results/metrics/sample/{arch}.json",
     params:
         settings=settings("sample"),
+    threads: THREADS
     resources:
         gpu=1,
     log:

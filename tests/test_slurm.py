@@ -15,15 +15,17 @@ import pytest
 from conftest import BIN, rule_blocks, run
 from slurm import ensure_slurm, slurm_jobs
 from synthset.io import ImageSet, read_json
+from synthset.params import load_params
 from synthset.presets import apply_preset
 
-def declared() -> dict[str, dict]:
-    """Per rule: threads, mem_mb and gpu as rules/*.smk declare them (absent: 1, the profile's, 0)."""
+def declared(threads: int) -> dict[str, dict]:
+    """Per rule: threads, mem_mb and gpu as rules/*.smk declare them (absent: 1, the profile's, 0);
+    a torch rule reserves THREADS, params.yaml's `threads`."""
     out = {}
     for rule, body in rule_blocks().items():
-        threads = re.search(r"^\s+threads: (\d+)$", body, re.M)
+        torch_rule = re.search(r"^\s+threads: THREADS$", body, re.M)
         mem = re.search(r"^\s+mem_mb=(\d+),$", body, re.M)
-        out[rule] = {"threads": int(threads.group(1)) if threads else 1, "mem_mb": int(mem.group(1)) if mem else None,
+        out[rule] = {"threads": threads if torch_rule else 1, "mem_mb": int(mem.group(1)) if mem else None,
                      "gpu": bool(re.search(r"^\s+gpu=1,$", body, re.M))}
     return out
 
@@ -37,7 +39,7 @@ def test_pipeline_runs_as_slurm_jobs_with_the_rules_requests(project: Path, tmp_
     run(["snakemake", "--profile", "profiles/slurm", "--latency-wait", "10",
          "--slurm-init-seconds-before-status-checks", "1"], project)
     jobs = slurm_jobs(project)
-    rules = declared()
+    rules = declared(load_params(project / "params.yaml").threads)
     planned = run(["snakemake", "--forceall", "-n", "--quiet", "rules"], project).stdout
     expected = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M) if rule not in ("all", "total")}
 

@@ -22,7 +22,6 @@ from synthset.codedeps import modules_run_by, stage_code
 from synthset.params import json_schema
 
 REDIRECT = re.compile(r"\s+2>\s*\S+$")  # Snakemake sends each rule's stderr to its log file
-THREADS = re.compile(r" --threads \d+")  # Snakemake passes its {threads}; DVC leaves params.yaml's `threads`
 
 
 @dataclass
@@ -74,7 +73,7 @@ def snakemake_jobs(root: Path) -> dict[str, Stage]:
         shell = re.search(r"^Shell command: (.+)$", block, re.M)
         if shell and outputs:
             rule = name.split("@")[0]
-            jobs[name] = Stage(" ".join(THREADS.sub("", REDIRECT.sub("", shell.group(1))).split()),
+            jobs[name] = Stage(" ".join(REDIRECT.sub("", shell.group(1)).split()),
                                {o.strip() for o in outputs.group(1).split(",")},
                                {i.strip() for i in inputs.group(1).split(",")} if inputs else set(),
                                {key.format(**wildcards) for key in stage_params[rule]})
@@ -317,6 +316,9 @@ def snakemake_planned(project: Path, *args: str) -> dict[str, str]:
 def test_snakemake_runs_the_same_pipeline(project: Path):
     run(["snakemake", "--cores", "2"], project)
     expect_outputs(project)
+    # make run's second step: DVC takes Snakemake's outputs as its own (same commands, same params)
+    run(["dvc", "commit", "--force", "--quiet"], project)
+    assert json.loads(run(["dvc", "status", "--json"], project).stdout) == {}
     again = run(["snakemake", "--cores", "2"], project)
     assert "Nothing to be done" in again.stdout + again.stderr
     # a code edit: the jobs that run it are planned for it, the rest only as their consumers
@@ -403,7 +405,8 @@ def test_gpu_rules_agree_in_rules_and_slurm_profile():
     no GPU request of its own, and its header and the README name the same rules."""
     blocks = rule_blocks()
     gpu = {rule for rule, body in blocks.items() if re.search(r"^\s+gpu=1,$", body, re.M)}
-    torch_device = {rule for rule in blocks if "synthset.device" in modules_run_by(rule, ROOT / "src")}
+    stages = ROOT / "src" / "synthset" / "stages"
+    torch_device = {rule for rule in blocks if "resolve_device(" in (stages / f"{rule}.py").read_text()}
     assert gpu == torch_device, "gpu=1 must be on exactly the rules that pick a torch device"
     profile_text = (ROOT / "profiles/slurm/config.yaml").read_text()
     profile = yaml.safe_load(profile_text)

@@ -17,7 +17,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def use_threads(threads: int) -> None:
-    """torch's CPU threads: params.yaml's `threads`, or the runner's (Snakemake's {threads}); 0 keeps torch's."""
+    """torch's CPU threads: params.yaml's `threads`; 0 keeps torch's (every core)."""
     if threads:
         torch.set_num_threads(threads)
 

@@ -12,8 +12,6 @@ from ..params import Params, ParamsError, load_params
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: params.yaml)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads, in place of params.yaml's `threads` (Snakemake passes its {threads})")
     return p
 
 
@@ -37,8 +35,6 @@ def run(main: Callable[[argparse.Namespace, Params], None], args: argparse.Argum
     ns = args.parse_args()
     try:
         params = load_params(ns.params)
-        if ns.threads is not None:
-            params = params.model_copy(update={"threads": ns.threads})
         main(ns, params)
     except (ParamsError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -7,7 +7,7 @@ a reader looks at is drawn by the report stage, so changing its size re-samples 
 from pathlib import Path
 
 from ..classify.load import load_classifier
-from ..device import resolve_device
+from ..device import resolve_device, use_threads
 from ..filtering import DP_KEEP_REASON, keep_for
 from ..io import write_json
 from ..sampling import sample_kept
@@ -17,6 +17,7 @@ from . import _cli
 
 def main(ns, params):
     s = params.sample
+    use_threads(params.threads)
     device = resolve_device(params.device)
     generator, spec = load_generator(ns.model, device)
     keep = keep_for(s.keep, spec)

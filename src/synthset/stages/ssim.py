@@ -2,6 +2,7 @@
 and keep the best share as its own training set for the utility test."""
 from pathlib import Path
 
+from ..device import use_threads
 from ..io import ImageSet, atomic_path, write_json
 from ..metrics.ssim import best_worst_png, select_top, ssim_histogram_png, ssim_summary, ssim_table
 from . import _cli
@@ -9,6 +10,7 @@ from . import _cli
 
 def main(ns, params):
     e = params.evaluate
+    use_threads(params.threads)
     fake, train = ImageSet.load(ns.samples), ImageSet.load(ns.train)
     table = ssim_table(fake, train, e.ssim_k, e.seed)
     out = Path(ns.out)
