@@ -18,9 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 # Snakemake runs the stages side by side, one per core (params.yaml `threads: 1`), the same
 # commands as dvc.yaml's; dvc commit then records the outputs in dvc.lock, so `dvc repro`,
-# `dvc status` and `dvc exp` take the run as their own
+# `dvc status` and `dvc exp` take the run as their own. --keep-going: a failed job stops only what
+# needs its outputs, and the next `make run` redoes only that (an interrupted GAN resumes from its checkpoint)
 run: install
-	$(BIN)/snakemake --cores all
+	$(BIN)/snakemake --cores all --keep-going
 	$(BIN)/dvc commit --force --quiet
 	@echo
 	@echo "Report: $(CURDIR)/results/report/index.html"
