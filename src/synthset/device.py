@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -17,9 +18,13 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def use_threads(threads: int) -> None:
-    """torch's CPU threads: params.yaml's `threads`; 0 keeps torch's (every core)."""
+    """torch's CPU threads and those of numpy's BLAS and OpenMP (PCA, distances): params.yaml's
+    `threads`; 0 keeps their defaults (every core). Snakemake limits the BLAS ones through the
+    environment (OMP_NUM_THREADS and kin) of each job; limiting them here too gives `dvc repro`
+    the same pools, and so the same numbers, since a thread count changes the order of sums."""
     if threads:
         torch.set_num_threads(threads)
+        threadpool_limits(threads)
 
 
 def seed_everything(seed: int, threads: int = 0) -> torch.Generator:

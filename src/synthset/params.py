@@ -297,7 +297,7 @@ class ReportParams(Strict):
 
 class Params(Strict):
     device: Literal["auto", "cpu", "cuda"]
-    threads: int = Field(..., ge=0, description="torch CPU threads of each stage; 0 = torch's default (every core)")
+    threads: int = Field(..., ge=0, description="CPU threads of each stage (torch, numpy's BLAS); 0 = their default (every core)")
     data: DataParams
     preprocess: PreprocessParams
     gan: GanParams
