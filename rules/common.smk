@@ -28,10 +28,12 @@ STAGE_PARAMS = {
     "tstr": ["device", "threads", "classify", "evaluate.fake_per_class", "evaluate.mixed_fractions", "evaluate.seed"],
     "privacy": ["device", "threads", "evaluate.copy_quantile"],
     "audit": ["device", "threads"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
-                                                                "audit_confidence", "audit_delta", "seed")],
+                                                                "audit_confidence", "audit_delta",
+                                                                "audit_latent_inits", "audit_latent_restarts",
+                                                                "audit_latent_steps", "audit_latent_lr", "seed")],
     "pca": ["device", "threads", "pca", "sample.per_class", "sample.keep", "classify"] + EVALUATE_PCA,
-    "release": ["sample.keep"],
-    "summary": ["gan.archs", "pca.modes"],
+    "release": ["sample.keep", "report.release"],
+    "summary": ["gan.archs", "pca.modes", "report.release"],
     "report": ["gan.archs", "pca.modes", "report"],
 }
 

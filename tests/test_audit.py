@@ -1,6 +1,7 @@
-"""The membership audit finds a generator that memorised its training images, and finds
-nothing where the released images and the discriminator never saw the members; both
-through the real audit stage."""
+"""The membership audit finds a generator that memorised its training images, through its
+released images, through the released generator itself (even when the images miss the
+members), and finds nothing where neither the generator nor the discriminator saw the
+members; through the real audit stage."""
 import subprocess
 import sys
 
@@ -12,8 +13,8 @@ import yaml
 from conftest import shipped
 from synthset.data import load_digits, preprocess
 from synthset.io import ImageSet, read_json
-from synthset.metrics.membership import (auc, candidates, empirical_epsilon, evaluate_attack, roc_png,
-                                         tpr_at_fpr)
+from synthset.metrics.membership import (auc, candidates, empirical_epsilon, evaluate_attack,
+                                         latent_reconstruction_scores, roc_png, tpr_at_fpr)
 from synthset.models.factory import generator_spec
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import save_discriminators, save_model
@@ -70,6 +71,50 @@ def test_a_memorising_generator_is_caught(memorising, digits):
     assert leaks["n_members"] == leaks["n_nonmembers"] == 20
     lo, hi = leaks["auc_ci"]
     assert lo <= leaks["auc"] <= hi
+    with_g = result["attacks"]["gan_leaks_g"]
+    assert with_g["released"] and with_g["auc"] > 0.9 and with_g["tpr_at_0.01"] > 0.5
+    assert not result["attacks"]["logan"]["released"]
+    assert result["strongest"] in ("gan_leaks", "gan_leaks_g")  # the verdict judges what the release allows
+    assert result["tpr_at_0.01"] == max(leaks["tpr_at_0.01"], with_g["tpr_at_0.01"])
+
+
+def test_the_released_generator_gives_members_away_even_when_its_images_miss_them(memorising, digits):
+    """The 'released' images are other real digits, so the black-box attack has nothing to
+    find; the generator itself still draws its training images back when asked."""
+    digits.subset(slice(1000, 1600)).save(memorising / "others.npz")
+    result = audit(memorising, digits.subset(slice(0, 20)), digits.subset(slice(20, 40)),
+                   memorising / "others.npz", "generator_only")
+    assert result["attacks"]["gan_leaks"]["auc"] < 0.75
+    assert result["strongest"] == "gan_leaks_g"
+    assert result["auc"] > 0.9 and result["tpr_at_0.01"] > 0.5
+
+
+class _LinearGenerator(torch.nn.Module):
+    """G(z) = tanh(Wz): 8 latent numbers drawn into 8 x 8 images."""
+    latent_dim = 8
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.w = torch.nn.Linear(8, 64)
+
+    def forward(self, z, labels):
+        return torch.tanh(self.w(z)).view(-1, 1, 8, 8)
+
+
+def test_latent_search_finds_the_latent_behind_an_image_the_generator_can_draw():
+    g = _LinearGenerator()
+    labels = torch.zeros(20, dtype=torch.long)
+    z = torch.randn(20, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # latents of squared norm 8, where the search's prior term (||z||^2 - 8)^2 is 0
+        drawable = g(z / z.norm(dim=1, keepdim=True) * 8 ** 0.5, labels)
+    other = torch.rand(20, 1, 8, 8, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    on = latent_reconstruction_scores(g, drawable, labels, inits=16, restarts=2, steps=200, lr=0.05, seed=0)
+    off = latent_reconstruction_scores(g, other, labels, inits=16, restarts=2, steps=200, lr=0.05, seed=0)
+    assert on.min() > -1e-3  # minus the mean squared error: found (nearly) exactly
+    assert off.max() < -0.1  # a random image lies far from what 8 numbers can draw
+    blind = latent_reconstruction_scores(g, drawable, labels, inits=16, restarts=2, steps=0, lr=0.05, seed=0)
+    assert (blind < on).all() and blind.max() < -1e-3  # the random draws alone miss; the gradient steps find it
 
 
 def test_a_generator_that_never_saw_the_members_reveals_nothing(memorising, digits):

@@ -10,7 +10,7 @@ RULES = shipped().report.release  # gap 2 / 5 points, copies 1x / 2x unseen real
 def verdict(acc_fake, copy_share, acc_real=0.96, test_share=0.05, tpr=0.012, trained=None):
     return release_verdict({"acc_fake": acc_fake, "acc_real": acc_real},
                            {"copy_share": copy_share, "test_share": test_share}, RULES,
-                           {"tpr_at_0.01": tpr, "auc": 0.51, "strongest": "logan"}, trained)
+                           {"tpr_at_0.01": tpr, "auc": 0.51, "strongest": "gan_leaks_g"}, trained)
 
 
 @pytest.mark.parametrize("acc_fake, copy_share, decision", [
@@ -40,19 +40,39 @@ def test_a_membership_attack_that_beats_chance_holds_the_release_back(tpr, decis
     v = verdict(0.95, 0.02, tpr=tpr)
     assert v.decision == decision
     assert f"picks out {tpr:.1%} of training images while wrongly accusing 1 % of unseen ones" in v.sentence()
+    assert "the strongest membership attack the release allows (GAN-Leaks, with the released generator)" in v.sentence()
+
+
+def test_the_discriminator_which_is_never_released_does_not_decide():
+    """LOGAN needs the discriminator: what it finds is said as what training remembers, and a
+    release of the generator alone is judged on the attacks its holder can run."""
+    audit = {"tpr_at_0.01": 0.012, "auc": 0.52, "strongest": "gan_leaks_g",
+             "threat_model": "an attacker who holds the release",
+             "attacks": {"gan_leaks": {"auc": 0.50, "auc_ci": [0.47, 0.53], "tpr_at_0.01": 0.01, "released": True},
+                         "gan_leaks_g": {"auc": 0.52, "auc_ci": [0.49, 0.55], "tpr_at_0.01": 0.012, "released": True},
+                         "logan": {"auc": 0.92, "auc_ci": [0.90, 0.94], "tpr_at_0.01": 0.23, "released": False}}}
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES, audit)
+    assert v.decision == RELEASE
+    text = v.sentence()
+    assert "against an attacker who holds the release, the strongest membership attack the release allows" in text
+    assert "no sign that an attacker can tell who was in the training set" in text  # LOGAN's AUC is not the release's
+    assert ("were the discriminator ever shared (it is not released): LOGAN, with the discriminator would pick out "
+            "23.0% of training images") in text and "this does not decide the verdict" in text
 
 
 def test_an_attack_better_than_guessing_on_average_is_said_even_when_it_singles_out_no_one():
-    audit = {"tpr_at_0.01": 0.011, "auc": 0.62, "strongest": "logan",
-             "attacks": {"logan": {"auc": 0.62, "auc_ci": [0.60, 0.65]}, "gan_leaks": {"auc": 0.52, "auc_ci": [0.49, 0.55]}}}
+    audit = {"tpr_at_0.01": 0.011, "auc": 0.62, "strongest": "gan_leaks_g",
+             "attacks": {"gan_leaks_g": {"auc": 0.62, "auc_ci": [0.60, 0.65]},
+                         "gan_leaks": {"auc": 0.52, "auc_ci": [0.49, 0.55]}}}
     v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES, audit)
     assert v.decision == RELEASE
     assert "singles out no more training images than chance" in v.sentence() and "(AUC 0.620, interval above 0.5)" in v.sentence()
+    assert "GAN-Leaks with G scores training images higher" in v.sentence()
 
 
 def test_a_dp_budget_is_stated_as_the_guarantee():
     v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES,
-                        {"tpr_at_0.01": 0.012, "auc": 0.5, "strongest": "logan", "epsilon_lower_bound": 0.4},
+                        {"tpr_at_0.01": 0.012, "auc": 0.5, "strongest": "gan_leaks", "epsilon_lower_bound": 0.4},
                         {"dp_epsilon": 2.0, "dp_delta": 1e-5})
     assert "trained with differential privacy (epsilon 2, delta 1e-05)" in v.sentence()
     assert "only training with a privacy budget of epsilon 0.40 or more" in v.sentence()

@@ -20,6 +20,7 @@ from conftest import ROOT, rule_blocks, run
 from synthset import summary as summary_keys
 from synthset.codedeps import modules_run_by, stage_code
 from synthset.params import json_schema
+from synthset.verdict import ORDER
 
 REDIRECT = re.compile(r"\s+2>\s*\S+$")  # Snakemake sends each rule's stderr to its log file
 
@@ -158,6 +159,11 @@ def expect_outputs(root: Path) -> None:
         assert (root / path).is_file(), path
     curve = (root / "results/plots/pca/sample.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in curve] == ["n", "1", "4", "15"]
+    summary = json.loads((root / "results/metrics/summary.json").read_text())
+    for arch in ("dcgan", "sngan"):  # the verdict is a pipeline output; the card states the same one
+        assert summary[arch]["verdict"] in ORDER and summary[arch]["gated_by"] in ("gan_leaks", "gan_leaks_g")
+        card = (root / f"results/release/{arch}/MODEL_CARD.md").read_text()
+        assert f"## Verdict\n\n{summary[arch]['verdict'].capitalize()}: " in card, card
     split = json.loads((root / "data/prepared/ingest/summary.json").read_text())
     baseline = json.loads((root / "results/metrics/baseline.json").read_text())
     assert baseline["train_images"] == split["images"]["train"] + split["images"]["val"], "baseline: train + val"

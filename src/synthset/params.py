@@ -247,6 +247,10 @@ class EvaluateParams(Strict):
     audit_bootstrap: int = Field(..., ge=0, description="bootstrap resamples for the attacks' intervals")
     audit_confidence: float = Field(..., gt=0, lt=1, description="level of the intervals and the epsilon bound")
     audit_delta: float = Field(..., ge=0, lt=1, description="delta of the epsilon lower bound")
+    audit_latent_inits: int = Field(..., ge=1, description="GAN-Leaks with G: random latents tried per candidate")
+    audit_latent_restarts: int = Field(..., ge=1, description="the best of them refined by gradient steps")
+    audit_latent_steps: int = Field(..., ge=0, description="Adam steps on each refined latent")
+    audit_latent_lr: float = Field(..., gt=0, description="their learning rate")
     seed: int
 
     @field_validator("mixed_fractions")

@@ -24,7 +24,8 @@ WEIGHTS, SPEC, CARD = "generator.safetensors", "generator.json", "MODEL_CARD.md"
 FILTER_WEIGHTS, FILTER_SPEC = "filter.safetensors", "filter.json"
 
 
-def model_card(spec: dict, metrics: dict, filtered: bool = False) -> str:
+def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str | None = None) -> str:
+    """`verdict`: the pipeline's release verdict in words (synthset.verdict), when it was judged."""
     h, w, c = spec["image_shape"]
     p = spec["params"]
     settings = ", ".join(f"{k}={v}" for k, v in p.items())
@@ -34,6 +35,8 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False) -> str:
              f"- Classes ({len(spec['class_names'])}): {', '.join(spec['class_names'])}",
              f"- Trained on {spec['train_images']} private images (the real train split; none are included here)",
              f"- Training settings: {settings}", ""]
+    if verdict:
+        lines += ["## Verdict", "", verdict, ""]
     dp = spec.get("dp")
     lines += ["## Privacy", ""]
     if dp:
@@ -68,7 +71,7 @@ def _save_weights(pt: Path, safetensors: Path) -> None:
 
 
 def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None = None,
-                  filter_dir: str | Path | None = None) -> Path:
+                  filter_dir: str | Path | None = None, verdict: str | None = None) -> Path:
     """The release folder; `filter_dir` (train_classifier's filter) when sample.keep is agreeing."""
     model_dir, out = Path(model_dir), Path(out)
     spec = read_json(model_dir / "generator.json")
@@ -81,7 +84,7 @@ def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None =
         _save_weights(Path(filter_dir) / "model.pt", out / FILTER_WEIGHTS)
         write_json(out / FILTER_SPEC, read_json(Path(filter_dir) / "spec.json"))
     with atomic_path(out / CARD) as tmp:
-        tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir)))
+        tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir), verdict=verdict))
     return out
 
 

@@ -19,7 +19,8 @@ from .classify.figures import mixed_curve_png
 from .figures import plt, save_figure
 from .io import ImageSet, atomic_path, read_json
 from .sampling import grid_png
-from .verdict import DO_NOT, release_verdict
+from .summary import arch_verdict
+from .verdict import DO_NOT
 
 # summary table columns (seed 004's Table 2, extended): (header, metrics kind, key, format)
 COLUMNS = [
@@ -177,9 +178,9 @@ def progress_frames(figures: Path, most: int = 6) -> list[Path]:
 
 
 def release_advice(a: ArchResult, rules) -> str:
-    """The verdict (synthset.verdict) and the numbers behind it, in words; where to find the
-    release folder unless the verdict is not to release. HTML."""
-    v = release_verdict(a.metrics("tstr"), a.metrics("privacy"), rules, a.metrics("audit"), a.metrics("live"))
+    """The verdict (the one summary.json and the model card hold) and the numbers behind it, in
+    words; where to find the release folder unless the verdict is not to release. HTML."""
+    v = arch_verdict(a.results, a.name, rules)
     text = f"<b>{html.escape(v.decision.capitalize())}.</b> " + html.escape(_first_upper("; ".join(v.reasons))) + "."
     if v.decision != DO_NOT:
         text += f" The release folder: <code>results/release/{html.escape(a.name)}/</code>."

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .io import read_json
+from .verdict import Verdict, release_verdict
 
 ARCH_KEYS = {  # summary key: (metrics file under results/, key in it)
     "acc_fake": ("metrics/tstr/{}.json", "acc_fake"),
@@ -16,20 +17,35 @@ ARCH_KEYS = {  # summary key: (metrics file under results/, key in it)
     "fid": ("metrics/fidelity/{}.json", "fid"),
     "recall": ("metrics/fidelity/{}.json", "recall"),
     "copy_share": ("metrics/privacy/{}.json", "copy_share"),
-    "attack_tpr": ("metrics/audit/{}.json", "tpr_at_0.01"),  # the audit's strongest attack, at 1 % FPR
+    "attack_tpr": ("metrics/audit/{}.json", "tpr_at_0.01"),  # the strongest attack the release allows, at 1 % FPR
     "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
 }
 PCA_KEYS = {"n": "best_n", "acc_fake": "acc_fake", "fid": "fid", "recall": "recall", "copy_share": "copy_share"}
 MAX_COLUMNS = 40  # `dvc exp show` of the default run (4 archs, 2 PCA modes) fits a screen
 
 
-def summarize(results: str | Path, archs: list[str], pca_modes: list[str]) -> dict:
-    """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files."""
+def arch_verdict(results: str | Path, arch: str, rules) -> Verdict:
+    """The release verdict of one generator from its stages' metrics (synthset.verdict), as the
+    summary and the model card state it; evidence not measured counts against a release."""
+    def found(path: Path) -> dict:
+        return read_json(path) if path.exists() else {}
+    results = Path(results)
+    judged = {kind: found(results / "metrics" / kind / f"{arch}.json") for kind in ("tstr", "privacy", "audit")}
+    return release_verdict(judged["tstr"], judged["privacy"], rules, judged["audit"],
+                           found(results / "live" / "train_gan" / arch / "metrics.json"))
+
+
+def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules) -> dict:
+    """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files. Each generator's
+    verdict and the attack that judged its privacy are words, which `dvc exp show` does not count
+    as metric columns."""
     results = Path(results)
     baseline = read_json(results / "metrics" / "baseline.json")
     summary = {"real": {"acc": baseline["accuracy"], "train_images": baseline["train_images"]}}
     for arch in archs:
         summary[arch] = {key: read_json(results / path.format(arch))[name] for key, (path, name) in ARCH_KEYS.items()}
+        summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
+        summary[arch]["gated_by"] = read_json(results / "metrics" / "audit" / f"{arch}.json")["strongest"]
     for mode in pca_modes:
         best = read_json(results / "metrics" / "pca" / f"{mode}.json")
         summary[f"pca_{mode}"] = {key: best[name] for key, name in PCA_KEYS.items()}

@@ -3,9 +3,11 @@
 The rules are the owner's policy, not something learnt from data: `report.release` in
 params.yaml sets how far below the real baseline a synthetic set may fall and how many
 near-copies of training images it may hold, beside what unseen real images show, and how
-well the strongest membership-inference attack of the audit may do. The worst of them
-decides: a useless set is not worth its privacy risk, and a useful set that copies or
-gives away its training images is not the owner's to give away. A differential-privacy
+well the strongest membership-inference attack may do among those the release allows (its
+images, its generator). The worst of them decides: a useless set is not worth its privacy
+risk, and a useful set that copies or gives away its training images is not the owner's to
+give away. The discriminator is never released, so what an attack with it finds is said as
+what training remembers and decides nothing. A differential-privacy
 budget, when the generator was trained with one, is stated as the one formal guarantee.
 """
 from __future__ import annotations
@@ -85,27 +87,35 @@ def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
     return Verdict(decision, reasons)
 
 
-SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "logan": "LOGAN", "loss": "the loss attack"}
+SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "gan_leaks_g": "GAN-Leaks with G", "logan": "LOGAN",
+               "loss": "the loss attack"}
+LONG_NAMES = {"gan_leaks": "GAN-Leaks, from the released images",
+              "gan_leaks_g": "GAN-Leaks, with the released generator",
+              "loss": "the denoising-loss attack, with the released diffusion model",
+              "logan": "LOGAN, with the discriminator"}
 
 
 def _attack(audit: dict, rules, reasons: list[str]) -> str:
-    """The audit's strongest attack: members found at 1 % false alarms, against the 1 % of chance."""
+    """The strongest attack the release allows (the audit's top-level numbers): members found at
+    1 % false alarms, against the 1 % of chance. Attacks that need what is never released (the
+    discriminator) are said as what training remembers and decide nothing."""
     tpr = audit.get("tpr_at_0.01")
     if not isinstance(tpr, float):
         reasons.append("no membership-inference audit was run")
         return CARE
-    name = {"gan_leaks": "GAN-Leaks, from the released images", "logan": "LOGAN, with the discriminator",
-            "loss": "the denoising-loss attack, with the diffusion model"}.get(
-        audit.get("strongest"), audit.get("strongest", "the strongest attack"))
-    said = (f"the strongest membership attack ({name}) picks out {tpr:.1%} of training images while wrongly "
-            f"accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
+    name = LONG_NAMES.get(audit.get("strongest"), audit.get("strongest", "the strongest attack"))
+    who = f"against {audit['threat_model']}, " if audit.get("threat_model") else ""
+    said = (f"{who}the strongest membership attack the release allows ({name}) picks out {tpr:.1%} of training "
+            f"images while wrongly accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
     bound = audit.get("epsilon_lower_bound")
     if isinstance(bound, float) and bound > 0:
         said += (f"; only training with a privacy budget of epsilon {bound:.2f} or more could let an attack succeed "
                  f"this well ({audit.get('confidence', 0.95):.0%} confidence)")
+    attacks = audit.get("attacks", {})
+    released = {k: a for k, a in attacks.items() if a.get("released", True)}
     ratio = tpr / 0.01
     if ratio <= rules.attack_ok:
-        above = [(a["auc"], name) for name, a in audit.get("attacks", {}).items() if a.get("auc_ci", [0])[0] > 0.5]
+        above = [(a["auc"], k) for k, a in released.items() if a.get("auc_ci", [0])[0] > 0.5]
         if above:
             best_auc, which = max(above)
             said += (f": it singles out no more training images than chance, though on average "
@@ -113,10 +123,17 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
                      f"more often than guessing would (AUC {best_auc:.3f}, interval above 0.5)")
         else:
             said += ": no sign that an attacker can tell who was in the training set"
-        reasons.append(said)
-        return RELEASE
-    if ratio <= rules.attack_max:
-        reasons.append(f"{said}: some training images are recognisable; weigh what membership reveals")
-        return CARE
-    reasons.append(f"{said}, over {rules.attack_max:g} times chance: membership in the training set leaks")
-    return DO_NOT
+        decision = RELEASE
+    elif ratio <= rules.attack_max:
+        said += ": some training images are recognisable; weigh what membership reveals"
+        decision = CARE
+    else:
+        said += f", over {rules.attack_max:g} times chance: membership in the training set leaks"
+        decision = DO_NOT
+    reasons.append(said)
+    for k, a in attacks.items():
+        if not a.get("released", True) and isinstance(a.get("tpr_at_0.01"), float):
+            reasons.append(f"what training remembers, were the discriminator ever shared (it is not released): "
+                           f"{LONG_NAMES.get(k, k)} would pick out {a['tpr_at_0.01']:.1%} of training images at "
+                           f"1 % false alarms (AUC {a['auc']:.3f}); this does not decide the verdict")
+    return decision

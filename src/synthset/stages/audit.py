@@ -1,12 +1,17 @@
 """Stage audit@arch: membership-inference attacks on one generator (members: the train
-split it learned from; non-members: the held-out test split, equal counts)."""
+split it learned from; non-members: the held-out test split, equal counts).
+
+The attacks the release allows (its images; its generator) decide the verdict; LOGAN,
+which needs the discriminator the owner keeps, says what training remembers."""
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from ..device import resolve_device, use_threads
 from ..io import ImageSet, read_json, write_json
-from ..metrics.membership import candidates, evaluate_attack, gan_leaks_scores, logan_scores, roc_png
+from ..metrics.membership import (candidates, evaluate_attack, gan_leaks_scores, latent_reconstruction_scores,
+                                  logan_scores, roc_png)
 from ..metrics.memorisation import pixel_vectors
 from ..params import DIFFUSION_ARCHS
 from ..train.checkpoint import load_discriminators, load_generator
@@ -14,8 +19,12 @@ from ..train.tensors import to_tensor
 from . import _cli
 
 ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
-           "logan": "LOGAN (white-box: the discriminator's score)",
-           "loss": "Loss (white-box: the diffusion model's denoising loss)"}
+           "gan_leaks_g": "GAN-Leaks with G (white-box: the released generator's latent space)",
+           "loss": "Loss (white-box: the released diffusion model's denoising loss)",
+           "logan": "LOGAN (white-box: the discriminator's score; the discriminator is never released)"}
+RELEASED = {"gan_leaks", "gan_leaks_g", "loss"}  # attacks that need nothing but what the release holds
+THREAT_MODEL = ("an attacker who holds the release (the generator and the images it draws) and wants to know "
+                "whether a given image, whose label they know, was among the training images")
 LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
 
 
@@ -44,6 +53,12 @@ def main(ns, params):
     if spec["arch"] in DIFFUSION_ARCHS:
         scores["loss"] = [diffusion_loss_scores(ns.model, s, device, e.seed) for s in (members, nonmembers)]
     else:
+        generator, _ = load_generator(ns.model, device)
+        scores["gan_leaks_g"] = [
+            latent_reconstruction_scores(generator, to_tensor(s.images).to(device), torch.from_numpy(s.labels).to(device),
+                                         e.audit_latent_inits, e.audit_latent_restarts, e.audit_latent_steps,
+                                         e.audit_latent_lr, e.seed)
+            for s in tqdm((members, nonmembers), desc=f"{ns.arch}: GAN-Leaks with G", unit="set")]
         discriminators = load_discriminators(ns.model, spec, device)
         scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
                                         torch.from_numpy(s.labels).to(device))
@@ -55,14 +70,19 @@ def main(ns, params):
     out.mkdir(parents=True, exist_ok=True)
     roc_png({ATTACKS[k].split(" (")[0]: r for k, r in results.items()}, out / "roc.png",
             f"{ns.arch}: membership inference")
-    strongest = max(results, key=lambda k: results[k].summary["tpr_at_0.01"])
+    released = [k for k in results if k in RELEASED]
+    strongest = max(released, key=lambda k: results[k].summary["tpr_at_0.01"])
     s = results[strongest].summary
     write_json(ns.metrics, {
-        "strongest": strongest,
-        "auc": s["auc"], "tpr_at_0.01": s["tpr_at_0.01"], "tpr_at_0.001": s["tpr_at_0.001"],
+        "threat_model": THREAT_MODEL,
+        "strongest": strongest,  # of the attacks the release allows: what the verdict judges
+        "auc": s["auc"], "auc_ci": s["auc_ci"], "tpr_at_0.01": s["tpr_at_0.01"], "tpr_at_0.01_ci": s["tpr_at_0.01_ci"],
+        "tpr_at_0.001": s["tpr_at_0.001"],
+        # any attack, the discriminator's too, bounds what DP training could have spent
         "epsilon_lower_bound": max(r.summary["epsilon_lower_bound"] for r in results.values()),
         "confidence": e.audit_confidence, "delta": e.audit_delta,
-        "attacks": {k: {"description": ATTACKS[k], **r.summary} for k, r in results.items()}})
+        "attacks": {k: {"description": ATTACKS[k], "released": k in RELEASED, **r.summary}
+                    for k, r in results.items()}})
     for k, r in results.items():
         print(f"{ns.arch}: {ATTACKS[k]}: AUC {r.summary['auc']:.3f}, "
               f"TPR {r.summary['tpr_at_0.01']:.1%} at 1 % FPR, epsilon >= {r.summary['epsilon_lower_bound']:.2f}")

@@ -5,6 +5,7 @@ from pathlib import Path
 from ..filtering import keep_for
 from ..io import read_json
 from ..release import write_release
+from ..summary import arch_verdict
 from . import _cli
 
 # what the model card quotes from each evaluation stage's metrics
@@ -32,9 +33,10 @@ def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
 
 def main(ns, params):
     metrics = card_metrics(Path(ns.live), Path(ns.metrics), ns.arch)
+    verdict = arch_verdict(Path(ns.metrics).parent, ns.arch, params.report.release).sentence()
     keep = keep_for(params.sample.keep, read_json(Path(ns.model) / "generator.json"))
     filter_dir = ns.filter if keep == "agreeing" else None
-    print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir)}")
+    print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir, verdict)}")
 
 
 if __name__ == "__main__":

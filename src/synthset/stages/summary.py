@@ -1,11 +1,12 @@
-"""Stage summary: the key numbers of every generator and the real baseline, in one metrics file."""
+"""Stage summary: the key numbers of every generator and the real baseline, and each generator's
+release verdict, in one metrics file."""
 from ..io import write_json
 from ..summary import summarize
 from . import _cli
 
 
 def main(ns, params):
-    write_json(ns.out, summarize(ns.results, params.gan.archs, params.pca.modes))
+    write_json(ns.out, summarize(ns.results, params.gan.archs, params.pca.modes, params.report.release))
 
 
 if __name__ == "__main__":
