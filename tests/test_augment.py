@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synthset.train.augment import color, cutout, diff_augment, translation
+from synthset.train.augment import color, cutout, diff_augment, flip, translation
 
 
 @pytest.fixture
@@ -62,5 +62,14 @@ def test_same_generator_state_same_augmentation_and_empty_policy_is_identity(ima
     b = diff_augment(images, ["translation", "cutout"], torch.Generator().manual_seed(5))
     assert torch.equal(a, b)
     assert diff_augment(images, [], torch.Generator()) is images
-    with pytest.raises(ValueError, match="unknown augmentation 'flip'"):
-        diff_augment(images, ["flip"], torch.Generator())
+    with pytest.raises(ValueError, match="unknown augmentation 'rotate'"):
+        diff_augment(images, ["rotate"], torch.Generator())
+
+
+def test_flip_mirrors_about_half_the_images_and_leaves_the_rest():
+    x = torch.rand(400, 3, 6, 6, generator=torch.Generator().manual_seed(6))
+    out = flip(x, torch.Generator().manual_seed(7))
+    mirrored = [torch.equal(y, a.flip(-1)) for a, y in zip(x, out)]
+    kept = [torch.equal(y, a) for a, y in zip(x, out)]
+    assert all(m != k for m, k in zip(mirrored, kept))  # each image is one or the other, whole
+    assert 0.4 < np.mean(mirrored) < 0.6

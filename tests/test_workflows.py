@@ -167,6 +167,7 @@ def expect_outputs(root: Path) -> None:
     split = json.loads((root / "data/prepared/ingest/summary.json").read_text())
     baseline = json.loads((root / "results/metrics/baseline.json").read_text())
     assert baseline["train_images"] == split["images"]["train"] + split["images"]["val"], "baseline: train + val"
+    assert baseline["reference"]["model"] == "lenet" and 0 <= baseline["reference"]["accuracy"] <= 1
     expect_report(root / "results/report/index.html")
 
 

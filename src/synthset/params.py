@@ -128,7 +128,7 @@ class ArchParams(Strict):
     mode_seeking: float = Field(..., ge=0, description="weight of MSGAN's mode-seeking term in G's loss; 0 = off")
     grad_clip: float | None = Field(..., gt=0, description="max gradient norm (seed 001)")
     ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of G weights for sampling")
-    augment: list[Literal["color", "translation", "cutout"]] = Field(
+    augment: list[Literal["color", "translation", "cutout", "flip"]] = Field(
         ..., description="DiffAugment policy for D's inputs, real and fake alike")
     amp: bool  # bf16 autocast, CUDA only
     channels_last: bool  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
@@ -218,10 +218,15 @@ class SampleParams(Strict):
 class ClassifyParams(Strict):
     """The classifier used for every utility number (seed 003's LeNet by default)."""
 
-    model: Literal["softmax", "lenet", "resnet18"]
+    model: Literal["softmax", "lenet", "resnet8", "resnet14", "resnet20", "resnet18"]
+    reference: Literal["softmax", "lenet", "resnet8", "resnet14", "resnet20", "resnet18"] | None = Field(
+        ..., description="another model trained on the same real images with the same recipe, to show what the "
+                         "judge adds; null = none")
     epochs: int = Field(..., ge=1)
     batch_size: int = Field(..., ge=2)
     lr: float = Field(..., gt=0)
+    augment: list[Literal["flip", "translation", "color"]] = Field(
+        ..., description="random changes to each training batch (photos: flip, translation, color); [] = none")
     average_epochs: int = Field(..., ge=0, description="weights averaged over the steps of the last epochs; 0 = the last")
     seed: int
 

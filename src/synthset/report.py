@@ -402,7 +402,9 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
     if baseline:
         body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
                     f"{baseline.get('train_images', '?')} real images (train and validation, every one outside test), "
-                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images.</p>")
+                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images"
+                    + (f"; {html.escape(str(baseline['reference']['model']))}, trained the same way, scores "
+                       f"{baseline['reference']['accuracy']:.1%}" if baseline.get("reference") else "") + ".</p>")
     overview = []
     mixed = {a.name: pd.read_csv(a.mixed_curve) for a in archs if a.mixed_curve.exists()}
     if mixed:

@@ -10,6 +10,9 @@ for FID/KID/precision/recall and the kNN memorisation check.
 --filter-out gets the same recipe trained on the train split alone: the filter that keeps
 the generated images it reads as their class (sample.keep: agreeing). It belongs to the
 generator side, which learns from train only, so scores on validation stay honest.
+
+With classify.reference, another model is trained on the baseline's images with the same
+recipe and its test accuracy recorded beside the baseline's: what the chosen judge adds.
 """
 
 from ..classify import evaluate, fit_recipe
@@ -34,7 +37,13 @@ def main(ns, params):
     out = save_classifier(model, c.model, train, ns.out)
     confusion_png(result["confusion"], test.class_names, out / "confusion.png",
                   f"{c.model} trained on real: {result['accuracy']:.1%}")
-    write_json(ns.metrics, {"model": c.model, "train_images": len(train), "test_images": len(test), **result})
+    metrics = {"model": c.model, "train_images": len(train), "test_images": len(test), **result}
+    if c.reference:
+        other = evaluate(fit_recipe(train, c.model_copy(update={"model": c.reference}), device,
+                                    desc=f"{c.reference} on real"), test, device)
+        metrics["reference"] = {"model": c.reference, "accuracy": other["accuracy"]}
+        print(f"the same recipe with {c.reference}: {other['accuracy']:.2%}")
+    write_json(ns.metrics, metrics)
     print(f"real baseline ({c.model}): {result['accuracy']:.2%} on {len(test)} real test images")
 
 

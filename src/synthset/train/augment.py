@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-POLICIES = ("color", "translation", "cutout")
+POLICIES = ("color", "translation", "cutout", "flip")
 
 
 def _uniform(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -59,7 +59,14 @@ def cutout(x: torch.Tensor, gen: torch.Generator, ratio: float = 0.5) -> torch.T
     return x * mask.unsqueeze(1)
 
 
-_OPS = {"color": color, "translation": translation, "cutout": cutout}
+def flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Mirror each image left-right with probability 1/2 (photos: a car facing left is still a car;
+    not for digits or text)."""
+    mirrored = torch.rand(x.size(0), generator=gen).to(x.device) < 0.5
+    return torch.where(mirrored[:, None, None, None], x.flip(3), x)
+
+
+_OPS = {"color": color, "translation": translation, "cutout": cutout, "flip": flip}
 
 
 def diff_augment(x: torch.Tensor, policy: list[str] | tuple[str, ...], gen: torch.Generator) -> torch.Tensor:
