@@ -15,11 +15,11 @@ import yaml
 
 from conftest import BIN, ROOT, SHIPPED, VEHICLES, shipped
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
-from synthset.io import ImageSet, RaggedImageSet, read_json
+from synthset.io import ImageSet, RaggedImageSet, read_json, write_json
 from synthset.params import GAN_ARCHS as ARCHS
 from synthset.presets import apply_preset
 from synthset.sampling import sample_per_class
-from synthset.train.checkpoint import Checkpointer
+from synthset.train.checkpoint import Checkpointer, run_key
 from synthset.train.loop import NonFiniteLoss, train_gan
 from synthset.train.trainlog import TrainLog
 
@@ -167,3 +167,34 @@ def test_kill_minus_9_then_rerun_resumes_to_the_same_weights(tmp_path):
     assert not (tmp_path / "killed/ckpt").exists(), "checkpoints are removed after a finished run"
     steps = pd.read_csv(tmp_path / "killed/live/plots/metrics/train/loss_d.tsv", sep="\t")["step"]
     assert list(steps) == list(range(len(steps))) and len(steps) % 15 == 0
+
+
+class _RunsCode:
+    """A pickle that runs a command when loaded, as a crafted state.pt would."""
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.flag}",))
+
+
+def test_a_tampered_checkpoint_is_refused_without_running_anything(digits, tmp_path):
+    p = shipped({"gan": {"archs": ["cdcgan"], "cdcgan": {"epochs": 2, "width": 8, "latent_dim": 8, "batch_size": 32,
+                                                          "checkpoint_every": 1}}}).arch("cdcgan")
+    data = digits.subset(slice(0, 100))
+    key = run_key("cdcgan", p, 0, data)
+    checkpoints = Checkpointer(tmp_path / "ckpt", key)
+    train_gan("cdcgan", data, p, CPU, 0, TrainLog(tmp_path / "live", tmp_path / "fig", data.num_classes), checkpoints)
+    assert checkpoints.load()["epoch"] == 1  # a real checkpoint loads as tensors and numbers
+
+    state = tmp_path / "ckpt" / "epoch_0001" / "state.pt"
+    flag = tmp_path / "ran"
+    torch.save({"epoch": _RunsCode(flag)}, state)
+    with pytest.raises(RuntimeError, match="not a checkpoint this project wrote"):
+        checkpoints.load()
+    assert not flag.exists()
+
+    (tmp_path / "elsewhere").mkdir()
+    write_json(tmp_path / "ckpt" / "latest.json", {"key": key, "dir": "../elsewhere", "epoch": 1})
+    assert checkpoints.load() is None and checkpoints.latest_epoch() is None  # never a folder outside ckpt

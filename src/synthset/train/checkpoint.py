@@ -4,13 +4,17 @@ A model is a state dict plus a small JSON spec of how to rebuild it. A checkpoin
 folder per epoch (state, logs and progress grids so far) and a `latest.json` marker
 written last, so a kill at any moment leaves either the old or the new checkpoint,
 never half of one. Its key hashes the arch, its params and the training data: a
-checkpoint from other settings or other data is never resumed.
+checkpoint from other settings or other data is never resumed. The state is read with
+torch.load(weights_only=True): tensors, numbers, strings and containers, never pickled code,
+and only from an epoch folder inside the checkpoint folder.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -92,6 +96,10 @@ class Checkpointer:
         if info.get("key") != self.key:
             log.info("ignoring checkpoint in %s: it is from other params or data", self.folder)
             return None
+        if not re.fullmatch(r"epoch_\d{4,}", str(info.get("dir"))):  # a folder of ours, never a path elsewhere
+            log.warning("ignoring checkpoint in %s: latest.json names %r, not an epoch folder", self.folder,
+                        info.get("dir"))
+            return None
         return self.folder / info["dir"]
 
     def latest_epoch(self) -> int | None:
@@ -112,7 +120,12 @@ class Checkpointer:
         latest = self._latest()
         if latest is None:
             return None
-        return torch.load(latest / "state.pt", map_location="cpu", weights_only=False)
+        try:
+            return torch.load(latest / "state.pt", map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise RuntimeError(f"{latest / 'state.pt'}: not a checkpoint this project wrote (it holds more than "
+                               f"tensors, numbers and text, and was not run); delete {self.folder} to train from "
+                               f"the start") from e
 
     def save(self, state: dict, train_log) -> None:
         name = f"epoch_{state['epoch']:04d}"
