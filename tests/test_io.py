@@ -1,4 +1,7 @@
 """Stage files: round trips, and nothing half-written left behind on a crash."""
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -57,3 +60,16 @@ def test_a_crash_leaves_neither_partial_file_nor_temp(tmp_path):
 def test_missing_image_set_says_which_stage(tmp_path):
     with pytest.raises(FileNotFoundError, match="run the stage"):
         ImageSet.load(tmp_path / "none.npz")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_take_the_users_umask_like_any_tool(tmp_path, umask, mode):
+    """A release or report written under umask 022 must be readable by the people it is handed to."""
+    old = os.umask(umask)
+    try:
+        write_json(tmp_path / "m.json", {"a": 1})
+        ImageSet(np.zeros((1, 2, 2, 1), np.uint8), np.zeros(1, np.int64), ["a"]).save(tmp_path / "s.npz")
+    finally:
+        os.umask(old)
+    for name in ("m.json", "s.npz"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name

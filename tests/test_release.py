@@ -2,17 +2,22 @@
 import csv
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from safetensors.torch import load_file
 
 from conftest import BIN, shipped
 from synthset.data import load_digits, preprocess
 from synthset.models.factory import generator_spec
-from synthset.release import load_release, write_release
+from synthset.io import ImageSet
+from synthset.release import class_folders, load_release, write_image_folder, write_release
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import load_generator, save_model
 from synthset.train.loop import train_gan
@@ -77,3 +82,24 @@ def test_generate_says_what_is_missing(tmp_path):
     proc = subprocess.run([str(BIN / "synthset"), "generate", str(tmp_path), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "generator.safetensors: missing" in proc.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=6, unique=True))
+def test_any_class_names_get_distinct_folders_inside_the_output(names):
+    """Class names are folder names of the owner's data: whatever they hold ('..', '_..', '/',
+    punctuation only, names equal but for case or punctuation), every image lands inside the
+    output folder, in its own class's folder, and none is overwritten."""
+    folders = class_folders(names)
+    assert len({f.lower() for f in folders}) == len(names)
+    assert all(f not in (".", "..") and not f.startswith(".") and "/" not in f and "\\" not in f for f in folders)
+    images = ImageSet(np.full((2 * len(names), 2, 2, 1), 7, np.uint8), np.repeat(np.arange(len(names)), 2), names)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        write_image_folder(images, out)
+        written = sorted(p for p in Path(tmp).rglob("*.png"))
+        assert len(written) == len(images) and all(out in p.parents for p in written)
+        with open(out / "labels.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert len({r["path"] for r in rows}) == len(images)
+        assert [r["class_name"] for r in rows] == [names[y] for y in images.labels]

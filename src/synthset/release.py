@@ -111,7 +111,24 @@ def load_release_filter(folder: str | Path, device: torch.device = torch.device(
 
 
 def safe_name(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "class"
+    """A folder name made of word characters, dots and dashes, never "." or ".." nor hidden."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_.") or "class"
+
+
+def class_folders(class_names: list[str]) -> list[str]:
+    """One distinct, safe folder per class. Names that map to the same folder (they differ only in
+    characters a folder name cannot keep, or in case, which some file systems ignore) get their
+    label's number appended, so no two classes ever write into one folder."""
+    def clashing(folders: list[str]) -> set[str]:
+        lowered = [f.lower() for f in folders]
+        return {f for f in lowered if lowered.count(f) > 1}
+
+    folders = [safe_name(n) for n in class_names]
+    clash = clashing(folders)
+    numbered = [f"{f}_{i}" if f.lower() in clash else f for i, f in enumerate(folders)]
+    if clashing(numbered):  # a number made a name another class already had: number them all
+        numbered = [f"{f}_{i}" for i, f in enumerate(folders)]
+    return numbered
 
 
 def write_image_folder(images: ImageSet, out: str | Path) -> Path:
@@ -119,7 +136,7 @@ def write_image_folder(images: ImageSet, out: str | Path) -> Path:
     out = Path(out)
     rows = []
     counters = np.zeros(images.num_classes, dtype=int)
-    folders = [safe_name(n) for n in images.class_names]
+    folders = class_folders(images.class_names)
     for image, label in zip(images.images, images.labels):
         rel = Path(folders[label]) / f"{folders[label]}_{counters[label]:05d}.png"
         counters[label] += 1
