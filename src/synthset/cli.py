@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .device import resolve_device
 from .params import ParamsError
-from .release import load_release, load_release_filter, write_image_folder
+from .release import check_output_folder, load_release, load_release_filter, write_image_folder
 from .sampling import sample_kept
+
+
+def check_fits_in_memory(spec: dict, per_class: int) -> None:
+    """The images and their noise are held in memory until written: say so before drawing any."""
+    h, w, c = spec["image_shape"]
+    per_image = h * w * c + 4 * spec["latent_dim"]
+    free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES") // 2
+    classes = len(spec["class_names"])
+    fits = free // (per_image * classes)
+    if per_class > fits:
+        raise ValueError(f"--per-class {per_class} would need {per_class * classes * per_image / 2**30:.1f} GiB "
+                         f"of memory, more than half of what is free here; at most {fits} per class fits "
+                         "(run generate again with another --seed and --out for more)")
 
 
 def generate(ns) -> None:
     device = resolve_device(ns.device)
+    check_output_folder(ns.out)
     generator, spec = load_release(ns.release, device)
+    check_fits_in_memory(spec, ns.per_class)
     judge = load_release_filter(ns.release, device)
     images, stats = sample_kept(generator, spec["class_names"], ns.per_class, ns.seed,
                                 "agreeing" if judge is not None else "all", judge)

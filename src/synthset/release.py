@@ -3,12 +3,17 @@
 Generator weights as safetensors (no pickle runs on load), the JSON spec to rebuild
 it, and a model card. With sample.keep: agreeing, the filter classifier goes with them
 (filter.safetensors, filter.json), so that `synthset generate` keeps what the pipeline kept.
+SHA256SUMS holds every file's checksum; loading checks it, and the spec, first (integrity.py).
 No training image and no discriminator leave the environment.
 """
 from __future__ import annotations
 
 import csv
+import html
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,27 +21,32 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from .io import ImageSet, atomic_path, read_json, write_json
-from .classify.models import build_classifier
+from .io import ImageSet, atomic_path, current_umask, read_json, write_json
+from .classify.models import CLASSIFIERS, build_classifier
+from .integrity import CHECKSUMS, ReleaseError, check_weights, checksum_lines, read_spec, verify_checksums
 from .models import build_generator
 
 WEIGHTS, SPEC, CARD = "generator.safetensors", "generator.json", "MODEL_CARD.md"
 FILTER_WEIGHTS, FILTER_SPEC = "filter.safetensors", "filter.json"
+RELEASE_FILES = {WEIGHTS, SPEC, CARD, FILTER_WEIGHTS, FILTER_SPEC}
 
 
-def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str | None = None) -> str:
-    """`verdict`: the pipeline's release verdict in words (synthset.verdict), when it was judged."""
+def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str | None = None,
+               checksums: str = "") -> str:
+    """`verdict`: the pipeline's release verdict in words (synthset.verdict), when it was judged;
+    `checksums`: the weights' and specs' lines of SHA256SUMS."""
     h, w, c = spec["image_shape"]
     p = spec["params"]
     settings = ", ".join(f"{k}={v}" for k, v in p.items())
     lines = [f"# synthset generator: {spec['arch']}", "",
              f"- Architecture: `{spec['arch']}`, latent size {spec['latent_dim']}",
              f"- Images: {h}x{w} px, {'RGB' if c == 3 else 'grayscale'}, values as uint8 PNG",
-             f"- Classes ({len(spec['class_names'])}): {', '.join(spec['class_names'])}",
+             f"- Classes ({len(spec['class_names'])}): "
+             + ", ".join(html.escape(n, quote=False) for n in spec["class_names"]),
              f"- Trained on {spec['train_images']} private images (the real train split; none are included here)",
              f"- Training settings: {settings}", ""]
     if verdict:
-        lines += ["## Verdict", "", verdict, ""]
+        lines += ["## Verdict", "", html.escape(verdict, quote=False), ""]
     dp = spec.get("dp")
     lines += ["## Privacy", ""]
     if dp:
@@ -61,6 +71,11 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str |
     lines += ["## Use", "", "```bash",
               "synthset generate <this folder> --per-class 1000 --out mydata/", "```", "",
               "writes one folder of PNGs per class (torchvision ImageFolder layout) and labels.csv.", ""]
+    if checksums:
+        lines += ["## Files", "",
+                  f"SHA-256 of each file as released (all of them, this card too, in `{CHECKSUMS}`; check with "
+                  f"`sha256sum -c {CHECKSUMS}`). `synthset generate` refuses a folder whose files do not match.", "",
+                  "```", checksums.rstrip("\n"), "```", ""]
     return "\n".join(lines)
 
 
@@ -80,22 +95,44 @@ def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None =
     write_json(out / SPEC, spec)
     for name in (FILTER_WEIGHTS, FILTER_SPEC):
         (out / name).unlink(missing_ok=True)
+    files = [WEIGHTS, SPEC]
     if filter_dir:
         _save_weights(Path(filter_dir) / "model.pt", out / FILTER_WEIGHTS)
         write_json(out / FILTER_SPEC, read_json(Path(filter_dir) / "spec.json"))
+        files += [FILTER_WEIGHTS, FILTER_SPEC]
     with atomic_path(out / CARD) as tmp:
-        tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir), verdict=verdict))
+        tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir), verdict=verdict,
+                                  checksums=checksum_lines(out, files)))
+    with atomic_path(out / CHECKSUMS) as tmp:
+        tmp.write_text(checksum_lines(out, files + [CARD]))
     return out
+
+
+def _verified(folder: Path) -> None:
+    for name in (WEIGHTS, SPEC):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: missing; a release folder holds {WEIGHTS} and {SPEC}")
+    verify_checksums(folder, (WEIGHTS, SPEC), RELEASE_FILES)
+
+
+def _build_checked(build, weights: Path, spec_path: Path) -> torch.nn.Module:
+    """Build on the meta device first, where nothing is allocated, and compare with the weights'
+    header; only a model that fits them is built for real and loaded."""
+    try:
+        with torch.device("meta"):
+            check_weights(build(), weights, spec_path)
+    except TypeError as err:  # the spec's kwargs are not the model's arguments
+        raise ReleaseError(f"{spec_path}: kwargs do not build this model ({err})") from None
+    model = build()
+    model.load_state_dict(load_file(str(weights)))
+    return model
 
 
 def load_release(folder: str | Path, device: torch.device = torch.device("cpu")) -> tuple[torch.nn.Module, dict]:
     folder = Path(folder)
-    for name in (WEIGHTS, SPEC):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder / name}: missing; a release folder holds {WEIGHTS} and {SPEC}")
-    spec = read_json(folder / SPEC)
-    model = build_generator(spec)
-    model.load_state_dict(load_file(str(folder / WEIGHTS)))
+    _verified(folder)
+    spec = read_spec(folder / SPEC)
+    model = _build_checked(lambda: build_generator(spec), folder / WEIGHTS, folder / SPEC)
     return model.to(device).eval(), spec
 
 
@@ -104,10 +141,16 @@ def load_release_filter(folder: str | Path, device: torch.device = torch.device(
     folder = Path(folder)
     if not (folder / FILTER_SPEC).is_file():
         return None
-    spec = read_json(folder / FILTER_SPEC)
-    model = build_classifier(spec["model"], tuple(spec["image_shape"]), len(spec["class_names"]))
-    model.load_state_dict(load_file(str(folder / FILTER_WEIGHTS)))
-    return model.to(device).eval()
+    _verified(folder)
+    path, g_spec = folder / FILTER_SPEC, read_spec(folder / SPEC)
+    spec = read_json(path)
+    if not (isinstance(spec, dict) and spec.get("model") in CLASSIFIERS
+            and spec.get("image_shape") == g_spec["image_shape"] and spec.get("class_names") == g_spec["class_names"]):
+        raise ReleaseError(f"{path}: not a filter for this generator (its model, image_shape and class_names must "
+                           f"be one of {', '.join(CLASSIFIERS)} and those of {SPEC})")
+    return _build_checked(lambda: build_classifier(spec["model"], tuple(spec["image_shape"]),
+                                                   len(spec["class_names"])),
+                          folder / FILTER_WEIGHTS, path).to(device).eval()
 
 
 def safe_name(name: str) -> str:
@@ -131,9 +174,39 @@ def class_folders(class_names: list[str]) -> list[str]:
     return numbered
 
 
-def write_image_folder(images: ImageSet, out: str | Path) -> Path:
-    """<out>/<class>/<class>_00000.png ... plus <out>/labels.csv (path, label, class_name)."""
+def check_output_folder(out: str | Path) -> Path:
+    """An output folder is new, empty, or an earlier output of generate, which is replaced whole:
+    never a mix of old and new images, never someone else's files."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: is a file; the output must be a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "labels.csv").is_file():
+        raise ValueError(f"{out}: holds files that synthset generate did not write; give a new or empty folder")
+    return out
+
+
+def write_image_folder(images: ImageSet, out: str | Path) -> Path:
+    """<out>/<class>/<class>_00000.png ... plus <out>/labels.csv (path, label, class_name), written
+    beside `out` and renamed onto it at the end, so a crash leaves no half-written folder."""
+    out = check_output_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
+    try:
+        os.chmod(staging, 0o777 & ~current_umask())
+        _write_pngs(images, staging)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
+            os.replace(out, old / "out")
+            os.replace(staging, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _write_pngs(images: ImageSet, out: Path) -> None:
     rows = []
     counters = np.zeros(images.num_classes, dtype=int)
     folders = class_folders(images.class_names)
@@ -148,4 +221,3 @@ def write_image_folder(images: ImageSet, out: str | Path) -> Path:
             writer = csv.writer(f)
             writer.writerow(["path", "label", "class_name"])
             writer.writerows(rows)
-    return out
