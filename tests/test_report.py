@@ -1,11 +1,19 @@
 """The report's summary rows and PCA section are read from the stage outputs, nothing else."""
 from __future__ import annotations
 
+import html
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from conftest import shipped
+from synthset.classify.figures import confusion_png
 from synthset.io import ImageSet, write_json
+from synthset.release import model_card
 from synthset.report import ArchResult, PCAResult, build_report, headline, summary_table
 
 
@@ -94,7 +102,7 @@ def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
     assert f"<p>{line.replace('&', '&amp;')}</p>" in html
     assert html.index(line[:30]) < html.index("<h2>Summary</h2>")  # in the header, above the results
     md = (page.parent / "report.md").read_text()
-    assert line in md and md.index(line) < md.index("## Summary")
+    assert line.replace("&", "&amp;") in md and md.index(line[:30]) < md.index("## Summary")  # shown as "&"
     assert "Data:" not in build_report(real, [], tmp_path / "bare", 2).read_text()  # no summary, no line
     copies = {**summary, "duplicates": {"groups": 2, "images": 5, "label_conflicts": 1, "dropped_from_test": 3,
                                         "examples": [["a/x.png", "a/x_copy.png"]], "conflict_examples": []}}
@@ -134,3 +142,36 @@ def test_filter_note_names_the_generators_left_unfiltered(tmp_path):
                {"keep": "all", "kept_share": 1.0, "unfiltered_because": "trained with differential privacy"})
     note = filter_note([ArchResult("cdcgan", tmp_path), ArchResult("cdcgan_dp", tmp_path)])
     assert "sample.keep: agreeing" in note and "Not filtered: cdcgan_dp, trained with differential privacy." in note
+
+
+HOSTILE_NAMES = st.sampled_from(["$\\frac{x$", "$$", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+                                 "a & b", "**bold** _it_", "caf\\xe9"])
+FOLDER_NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1,
+                       max_size=12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.one_of(HOSTILE_NAMES, FOLDER_NAMES), min_size=2, max_size=4, unique=True))
+@example(["$\\frac{x$", "<script>alert(1)</script>", "it's \"quoted\""])
+def test_any_class_or_file_name_reaches_figures_report_and_card_as_text(names):
+    """Names are the owner's folder and file names: TeX in them does not break a figure, HTML in
+    them never becomes markup in the HTML report, report.md or the model card, and each is shown
+    as it is (HTML-escaped, which both kinds of viewer show as the characters)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        confusion_png(np.eye(len(names)), names, tmp / "confusion.png", "names")  # mathtext raised here
+        rng = np.random.default_rng(0)
+        real = ImageSet(rng.integers(0, 255, (2 * len(names), 8, 8, 1), dtype=np.uint8),
+                        np.repeat(np.arange(len(names)), 2), names)
+        summary = {"skipped": 0, "duplicates": {"groups": 1, "images": 2, "label_conflicts": 0, "dropped_from_test": 0,
+                                                "examples": [[f"{n}/x.png" for n in names[:2]]],
+                                                "conflict_examples": []}}
+        page = build_report(real, [], tmp / "report", 2, data_summary=summary)
+        spec = {"arch": "dcgan", "latent_dim": 8, "image_shape": [8, 8, 1], "class_names": names,
+                "train_images": 10, "params": {"epochs": 1}}
+        for text in (page.read_bytes().decode(), (page.parent / "report.md").read_bytes().decode(),
+                     model_card(spec, {})):
+            for name in names:
+                assert html.escape(name, quote=False) in text or html.escape(name) in text
+                if name.startswith(("<script", "<img")):
+                    assert name not in text

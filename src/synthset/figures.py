@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False  # class and file names are text: a "$" in one is not TeX
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .io import atomic_path  # noqa: E402

@@ -192,9 +192,9 @@ def _first_upper(text: str) -> str:
 
 
 def html_to_md(text: str) -> str:
-    """The few tags release_advice writes, as markdown."""
-    text = re.sub(r"</?b>", "**", re.sub(r"</?code>", "`", text))
-    return html.unescape(text)
+    """The few tags release_advice writes, as markdown. Its escaped text stays escaped: a markdown
+    viewer shows entities as the characters, and a name holding HTML never becomes markup."""
+    return re.sub(r"</?b>", "**", re.sub(r"</?code>", "`", text))
 
 
 def headline(archs: list[ArchResult], pcas: list[PCAResult]) -> str | None:
@@ -394,15 +394,17 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
             *([f'<p class="headline">{verdict}</p>'] if verdict else []),
             table.to_html(index=False, classes="summary", border=0, escape=True),
             *([f"<p>{html.escape(filtered)}</p>"] if filtered else [])]
-    md = ["# synthset report", "", intro.replace("&times;", "x"), "", *([note, ""] if note else []), "## Summary", "",
+    md = ["# synthset report", "", intro.replace("&times;", "x"), "",
+          *([html.escape(note, quote=False), ""] if note else []), "## Summary", "",
           *([re.sub(r"</?b>", "**", verdict), ""] if verdict else []),
           "| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     md += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)] + [""]
     md += [filtered, ""] if filtered else []
     if baseline:
         body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
-                    f"{baseline.get('train_images', '?')} real images (train and validation, every one outside test), "
-                    f"{baseline['accuracy']:.1%} on {baseline.get('test_images', '?')} real test images"
+                    f"{html.escape(str(baseline.get('train_images', '?')))} real images (train and validation, every "
+                    f"one outside test), {baseline['accuracy']:.1%} on "
+                    f"{html.escape(str(baseline.get('test_images', '?')))} real test images"
                     + (f"; {html.escape(str(baseline['reference']['model']))}, trained the same way, scores "
                        f"{baseline['reference']['accuracy']:.1%}" if baseline.get("reference") else "") + ".</p>")
     overview = []

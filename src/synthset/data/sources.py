@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from synthset.io import RaggedImageSet
+from synthset.io import RaggedImageSet, displayable
 
 DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -122,7 +122,7 @@ def load_folder(path: str | Path, color: str,
     mode = "L" if color == "gray" else "RGB"
     images, labels, names, skipped = [], [], [], []
     for f, c in tqdm(files, desc=f"reading {root.name}", unit="img"):
-        name = f.relative_to(root).as_posix()
+        name = displayable(f.relative_to(root).as_posix())
         if f.stat().st_size == 0:
             skipped.append((name, "empty file"))
             continue
@@ -136,4 +136,4 @@ def load_folder(path: str | Path, color: str,
             continue
         labels.append(c)
         names.append(name)
-    return RaggedImageSet.from_images(images, labels, [d.name for d in class_dirs], names), skipped
+    return RaggedImageSet.from_images(images, labels, [displayable(d.name) for d in class_dirs], names), skipped
