@@ -5,6 +5,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import struct
 from pathlib import Path
 from types import SimpleNamespace
@@ -234,7 +235,7 @@ def test_ingest_summary_names_the_icon_when_the_rest_is_fine(tmp_path):
 
 
 def test_ingest_no_skips_writes_header_only(tmp_path):
-    _make_folder(tmp_path / "imgs", {"a": 4, "b": 4})
+    _make_folder(tmp_path / "imgs", {"a": 6, "b": 6})
     ingest(shipped_data(source="folder", path=str(tmp_path / "imgs"), min_per_class=4, test_fraction=0.5),
            "gray", tmp_path / "out")
     assert (tmp_path / "out" / "skipped.csv").read_text().splitlines() == ["path,reason"]
@@ -357,10 +358,10 @@ def test_load_idx_errors(tmp_path):
 
 def test_ingest_idx_keeps_official_split_and_caps_both(tmp_path):
     _make_idx(tmp_path / "mnist", gz=True, n_train=40, n_test=30)
-    params = shipped_data(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=2)
+    params = shipped_data(source="idx", path=str(tmp_path / "mnist"), min_per_class=4, max_per_class=3)
     summary = ingest(params, "gray", tmp_path / "out")
-    assert summary["images"] == {"train": 10, "val": 10, "test": 20}  # val: carved from the official train
-    assert set(summary["per_class"]["test"].values()) == {2}
+    assert summary["images"] == {"train": 20, "val": 10, "test": 30}  # val: carved from the official train
+    assert set(summary["per_class"]["test"].values()) == {3}
 
 
 # ---------- bundled / shared real data ----------
@@ -448,3 +449,30 @@ def test_idx_test_copies_of_train_images_are_dropped(tmp_path):
     test = RaggedImageSet.load(tmp_path / "out" / "test.npz")
     train = [*RaggedImageSet.load(tmp_path / "out" / "train.npz"), *RaggedImageSet.load(tmp_path / "out" / "val.npz")]
     assert not {t.tobytes() for t in test} & {t.tobytes() for t in train}
+
+
+def test_names_that_are_not_utf8_are_read_and_shown_as_escapes(folder_with_broken, tmp_path):
+    """A folder and a bad file whose names hold bytes that are not UTF-8 (a Latin-1 'é', a stray
+    0xff): ingest reads the class, skips the bad file and writes both names, as \\xNN escapes."""
+    root = os.fsencode(folder_with_broken)
+    os.rename(os.path.join(root, b"dog"), os.path.join(root, b"caf\xe9"))
+    with open(os.path.join(root, b"caf\xe9", b"bad\xff.png"), "wb") as f:
+        f.write(b"not an image")
+    out = tmp_path / "out"
+    summary = ingest(shipped_data(source="folder", path=str(folder_with_broken), min_per_class=5,
+                                  test_fraction=0.3), "rgb", out)
+    assert summary["class_names"] == ["caf\\xe9", "cat", "fox"]
+    with open(out / "skipped.csv", newline="", encoding="utf-8") as f:
+        assert "caf\\xe9/bad\\xff.png" in [r["path"] for r in csv.DictReader(f)]
+
+
+def test_classes_too_small_for_the_splits_are_named_before_any_stage_fails(tmp_path):
+    """Three images a class pass data.min_per_class = 2, but test and validation take two of them:
+    one train image gave PCA a NaN three stages later. Ingest names the class instead."""
+    root = tmp_path / "imgs"
+    _make_folder(root, {"cat": 3, "dog": 3})
+    with pytest.raises(ValueError, match="class 'cat' keeps 1 train image"):
+        ingest(_folder_data(root, 2), "rgb", tmp_path / "out")
+    _make_folder(tmp_path / "more", {"cat": 6, "dog": 6})
+    summary = ingest(_folder_data(tmp_path / "more", 2), "rgb", tmp_path / "out")
+    assert min(summary["per_class"]["train"].values()) >= 2

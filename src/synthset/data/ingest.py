@@ -135,6 +135,17 @@ def split_keeping_copies_together(sets: dict[str, RaggedImageSet], params: DataP
     return {"train": train, "test": subset(test, np.flatnonzero(~leaked))}, copies
 
 
+def _check_train_left(train, where: str) -> None:
+    """What the splits leave to learn from: PCA fits each class on its train images (one image
+    has no variance: NaN further on), so a class needs two, said here rather than as a NaN."""
+    counts = np.bincount(train.labels, minlength=len(train.class_names))
+    if counts.min() < 2:
+        name = train.class_names[int(counts.argmin())]
+        raise ValueError(f"{where}: class {name!r} keeps {counts.min()} train image(s) after the test and validation "
+                         "splits; every class needs at least 2: add images, raise data.min_per_class, or lower "
+                         "data.test_fraction or data.val_fraction")
+
+
 def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int | None = None) -> dict:
     """Read, check, cap and split the source; write train/val/test .npz, skipped.csv, summary.json.
 
@@ -161,6 +172,7 @@ def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int 
         raise ValueError(f"{where}: data.val_fraction: {err}") from None
     sets = {"train": subset(sets["train"], train_idx), "val": subset(sets["train"], val_idx),
             "test": sets["test"]}
+    _check_train_left(sets["train"], where)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
