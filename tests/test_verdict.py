@@ -25,6 +25,12 @@ def test_the_worse_of_utility_and_privacy_decides(acc_fake, copy_share, decision
     assert verdict(acc_fake, copy_share).decision == decision
 
 
+@pytest.mark.parametrize("acc_real, acc_fake", [(0.961, 0.941), (0.96, 0.94), (0.933, 0.913), (0.9422, 0.9222)])
+def test_a_gap_of_exactly_the_threshold_is_within_it(acc_real, acc_fake):
+    """sngan on the default digits: 96.1 against 94.1 %, two points, was judged 'more than 2'."""
+    assert verdict(acc_fake, 0.02, acc_real=acc_real).decision == RELEASE
+
+
 def test_each_number_is_said_in_words():
     v = verdict(0.85, 0.30)
     text = v.sentence()
