@@ -24,6 +24,17 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 
 
+# One run at a time: held from the first job to the end, the lock `dvc repro` holds too
+# (synthset.runlock); a second run, by either tool, refuses instead of training the same GAN.
+RUN_LOCK = []
+
+
+onstart:
+    from synthset.runlock import hold
+
+    RUN_LOCK.append(hold())
+
+
 wildcard_constraints:
     arch="|".join(config["gan"]["archs"]),
     mode="sample|reconstruct",
