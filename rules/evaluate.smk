@@ -85,6 +85,7 @@ rule tstr:
         train=rules.preprocess.output.train,
         test=rules.preprocess.output.test,
         baseline=rules.train_classifier.output.metrics,
+        classifier=rules.train_classifier.output.classifier,
         code=code("tstr"),
     output:
         evaluation=report(directory("results/evaluation/tstr/{arch}"), patterns=["{name}.png"],
@@ -106,7 +107,7 @@ rule tstr:
     shell:
         "python -m synthset.stages.tstr --arch {wildcards.arch} --samples {input.samples}"
         " --selected {input.selected} --train {input.train} --test {input.test}"
-        " --baseline {input.baseline} --out {output.evaluation}"
+        " --baseline {input.baseline} --classifier {input.classifier} --out {output.evaluation}"
         " --metrics {output.metrics} --curve {output.curve} 2> {log}"
 
 

@@ -51,7 +51,7 @@ TINY_PARAMS = {
     "gan": {"archs": ["dcgan", "sngan"], "dcgan": {"epochs": 2, "width": 8, "batch_size": 6, "latent_dim": 16},
             "sngan": {"epochs": 2, "width": 8, "batch_size": 16, "latent_dim": 16}},
     "sample": {"per_class": 6, "keep": "all"},  # two epochs draw blobs the filter rightly refuses (test_filtering)
-    "classify": {"model": "softmax", "epochs": 2, "reference": "lenet"},
+    "classify": {"model": "softmax", "epochs": 2, "reference": "lenet", "seeds": 2},
     "evaluate": {"kid_subsets": 5, "ssim_k": 3},
     "pca": {"n_components": [1, 4, 64]},  # 64 is capped at the 15 a class of 16 train images allows
     "report": {"grid_per_class": 4},

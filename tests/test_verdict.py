@@ -31,11 +31,30 @@ def test_a_gap_of_exactly_the_threshold_is_within_it(acc_real, acc_fake):
     assert verdict(acc_fake, 0.02, acc_real=acc_real).decision == RELEASE
 
 
+@pytest.mark.parametrize("gap, low, high, decision", [
+    (1.0, 0.2, 1.8, RELEASE),   # within 2 points at either end of the interval
+    (1.0, -0.4, 2.4, CARE),     # the point is within 2, the interval is not: possibly more than 2
+    (0.0, -1.0, 1.0, RELEASE),  # a tie with real
+    (6.0, 4.5, 7.5, CARE),      # beyond 5 at the point, not at the interval's near end
+    (6.0, 5.5, 7.0, DO_NOT),    # beyond 5 at either end
+])
+def test_the_gap_is_judged_by_its_interval(gap, low, high, decision):
+    """tstr's vs_real is fake minus real, in accuracy: the gap's bounds are its negated bounds."""
+    tstr = {"acc_real": 0.96, "acc_fake": 0.96 - gap / 100, "vs_real_low": -high / 100, "vs_real_high": -low / 100,
+            "interval_confidence": 0.95}
+    v = release_verdict(tstr, {"copy_share": 0.02, "test_share": 0.05}, RULES,
+                        {"tpr_at_0.01": 0.012, "auc": 0.51, "strongest": "gan_leaks_g"})
+    assert v.decision == decision
+    assert f"95 % interval: {abs(low):.1f} {'below' if low >= 0 else 'above'} to {high:.1f} below" in v.sentence()
+    if decision == CARE and gap < 2:
+        assert "possibly more than 2" in v.sentence()
+
+
 def test_each_number_is_said_in_words():
     v = verdict(0.85, 0.30)
     text = v.sentence()
     assert text.startswith("Do not release: ")
-    assert "11.0 points below one trained on the real images (more than 5)" in text
+    assert "11.0 points below one trained on the real images, more than 5: the images would mislead" in text
     assert "30.0% of its images lie closer to a training image" in text and "(5.0% of unseen real images do)" in text
     assert "no differential-privacy guarantee" in text
     assert "above one trained on the real images" in verdict(0.97, 0.01).sentence()

@@ -229,6 +229,8 @@ class ClassifyParams(Strict):
         ..., description="random changes to each training batch (photos: flip, translation, color); [] = none")
     average_epochs: int = Field(..., ge=0, description="weights averaged over the steps of the last epochs; 0 = the last")
     seed: int
+    seeds: int = Field(..., ge=1, description="classifiers trained (seed, seed + 1, ...) for the real baseline and "
+                                              "each generator's images; their spread enters the intervals")
 
     @model_validator(mode="after")
     def _average_within_training(self):
@@ -250,6 +252,8 @@ class EvaluateParams(Strict):
     copy_quantile: float = Field(..., gt=0, lt=1, description="copies: closer to train than this test quantile")
     audit_candidates: int | None = Field(..., ge=2, description="members and non-members each; null = all the test split")
     audit_bootstrap: int = Field(..., ge=0, description="bootstrap resamples for the attacks' intervals")
+    interval_bootstrap: int = Field(..., ge=10, description="bootstrap resamples for every accuracy's interval")
+    interval_confidence: float = Field(..., gt=0, lt=1, description="of those intervals")
     audit_confidence: float = Field(..., gt=0, lt=1, description="level of the intervals and the epsilon bound")
     audit_delta: float = Field(..., ge=0, lt=1, description="delta of the epsilon lower bound")
     audit_latent_inits: int = Field(..., ge=1, description="GAN-Leaks with G: random latents tried per candidate")

@@ -20,7 +20,7 @@ from .figures import plt, save_figure
 from .io import ImageSet, atomic_path, read_json
 from .sampling import grid_png
 from .summary import arch_verdict
-from .verdict import DO_NOT
+from .verdict import DO_NOT, gap_to_real, interval_words
 
 # summary table columns (seed 004's Table 2, extended): (header, metrics kind, key, format)
 COLUMNS = [
@@ -113,11 +113,19 @@ def fmt(value, kind: str) -> str:
     return {"pct": f"{value:.1%}", "num": f"{value:.3f}", "sci": f"{value:.2e}", "int": f"{value:.0f}"}[kind]
 
 
+def fmt_with_interval(metrics: dict, key: str, kind: str) -> str:
+    """The number, and its interval where the stage measured one (`key`_low, `key`_high)."""
+    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+    if kind != "pct" or not (isinstance(low, float) and isinstance(high, float)):
+        return fmt(metrics.get(key), kind)
+    return f"{fmt(metrics.get(key), kind)} [{low * 100:.1f}, {high * 100:.1f}]"
+
+
 def summary_table(rows_from: list[ArchResult | PCAResult]) -> pd.DataFrame:
     rows = []
     for a in rows_from:
         found = {kind: a.metrics(kind) for kind in {c[1] for c in COLUMNS}}
-        rows.append({"Generator": a.label, **{h: fmt(found[k].get(key), f) for h, k, key, f in COLUMNS}})
+        rows.append({"Generator": a.label, **{h: fmt_with_interval(found[k], key, f) for h, k, key, f in COLUMNS}})
     return pd.DataFrame(rows)
 
 
@@ -205,13 +213,18 @@ def headline(archs: list[ArchResult], pcas: list[PCAResult]) -> str | None:
     if not scored:
         return None
     acc, best = max(scored, key=lambda t: t[0])
-    real = best.metrics("tstr").get("acc_real")
+    tstr = best.metrics("tstr")
+    real = tstr.get("acc_real")
     parts = [f"Best generator: <b>{html.escape(best.label)}</b>, a classifier trained only on its images "
-             f"scores {acc:.1%} on the real test images"]
+             f"scores {fmt_with_interval(tstr, 'acc_fake', 'pct')} on the real test images"]
     if isinstance(real, float):
-        gap = (real - acc) * 100
-        parts.append(f"{abs(gap):.1f} points {'below' if gap >= 0 else 'above'} the same classifier trained "
-                     f"on the real images ({real:.1%})")
+        gap, low, high = gap_to_real(tstr)
+        compared = (f"{abs(gap):.1f} points {'below' if gap >= 0 else 'above'} the same classifier trained "
+                    f"on the real images ({real:.1%})")
+        if low != high:
+            tie = " (a tie: the interval covers 0)" if low <= 0 <= high else ""
+            compared += f", {interval_words(low, high, tstr.get('interval_confidence', 0.95))}{tie}"
+        parts.append(compared)
     pca = next((p for p in pcas if p.mode == "sample" and isinstance(p.metrics("tstr").get("acc_fake"), float)),
                None)
     if pca is not None:

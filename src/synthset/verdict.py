@@ -32,27 +32,47 @@ def _worse(a: str, b: str) -> str:
     return max(a, b, key=ORDER.index)
 
 
+def gap_to_real(tstr: dict) -> tuple[float, float, float]:
+    """Points the fake set's classifier scores below the real one's, with the bounds of the paired
+    interval (tstr's vs_real) when it was measured; the point alone otherwise. Accuracies are counts
+    over test images: rounding drops float noise, which made 0.961 - 0.941 "more than 2" points."""
+    gap = round((tstr["acc_real"] - tstr["acc_fake"]) * 100, 9)
+    low, high = tstr.get("vs_real_low"), tstr.get("vs_real_high")
+    if not (isinstance(low, float) and isinstance(high, float)):
+        return gap, gap, gap
+    return gap, round(-high * 100, 9), round(-low * 100, 9)
+
+
+def interval_words(low: float, high: float, confidence: float = 0.95) -> str:
+    """A gap's interval in words: positive is below the real baseline."""
+    def side(x: float) -> str:
+        return f"{abs(x):.1f} {'below' if x >= 0 else 'above'}"
+    return f"{confidence * 100:g} % interval: {side(low)} to {side(high)}"
+
+
 def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
                     trained: dict | None = None) -> Verdict:
     """`tstr`, `privacy` and `audit` are the stages' metrics of one generator, `trained` its
     training metrics (the DP budget); `rules` is report.release."""
     decision, reasons = RELEASE, []
     if isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float):
-        # accuracies are counts over the test images: rounding drops float noise, which made
-        # 0.961 - 0.941 a gap of 2.0000000000000018 points, "more than 2"
-        gap = round((tstr["acc_real"] - tstr["acc_fake"]) * 100, 9)
-        where = f"{abs(gap):.1f} points {'below' if gap >= 0 else 'above'}"
-        if gap <= rules.gap_ok:
-            reasons.append(f"a classifier trained only on its images scores {where} one trained on the real "
-                           f"images, so the images teach nearly what the real ones do")
-        elif gap <= rules.gap_max:
+        gap, gap_low, gap_high = gap_to_real(tstr)
+        said = (f"a classifier trained only on its images scores {abs(gap):.1f} points "
+                f"{'below' if gap >= 0 else 'above'} one trained on the real images")
+        ranged = gap_low != gap_high
+        if ranged:
+            said += f" ({interval_words(gap_low, gap_high, tstr.get('interval_confidence', 0.95))})"
+        if gap_high <= rules.gap_ok:
+            reasons.append(f"{said}, within {rules.gap_ok:g}{' at either end' if ranged else ''}, so the images "
+                           "teach nearly what the real ones do")
+        elif gap_low <= rules.gap_max:
             decision = _worse(decision, CARE)
-            reasons.append(f"a classifier trained only on its images scores {where} one trained on the real "
-                           f"images (more than {rules.gap_ok:g}): tell users it teaches less than the real data")
+            reasons.append(f"{said}, {'possibly ' if ranged and gap <= rules.gap_ok else ''}more than "
+                           f"{rules.gap_ok:g}: tell users it teaches less than the real data")
         else:
             decision = _worse(decision, DO_NOT)
-            reasons.append(f"a classifier trained only on its images scores {where} one trained on the real "
-                           f"images (more than {rules.gap_max:g}): the images would mislead whoever learns from them")
+            reasons.append(f"{said}, more than {rules.gap_max:g}{' at either end' if ranged else ''}: the images "
+                           "would mislead whoever learns from them")
     else:
         decision = _worse(decision, CARE)
         reasons.append("its usefulness was not measured (no tstr metrics)")

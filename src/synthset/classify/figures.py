@@ -27,10 +27,16 @@ def confusion_png(confusion, class_names: list[str], path: str | Path, title: st
 
 def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: str) -> Path:
     """Accuracy on real test images against the real share of the training set (0 = all fake),
-    one line per generator."""
+    one line per generator, with each accuracy's interval as an error bar where it was measured."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for label, curve in curves.items():
-        ax.plot(curve["real_fraction"] * 100, curve["accuracy"] * 100, "o-", label=label)
+        x, y = curve["real_fraction"] * 100, curve["accuracy"] * 100
+        if {"accuracy_low", "accuracy_high"} <= set(curve.columns):
+            low = (y - curve["accuracy_low"].astype(float) * 100).fillna(0).clip(lower=0)
+            high = (curve["accuracy_high"].astype(float) * 100 - y).fillna(0).clip(lower=0)
+            ax.errorbar(x, y, yerr=[low, high], fmt="o-", capsize=3, label=label)
+        else:
+            ax.plot(x, y, "o-", label=label)
     ax.set(xlabel="real share of the training set (%)", ylabel="accuracy on real test (%)", title=title)
     if len(curves) > 1:
         ax.legend(frameon=False, fontsize=8)

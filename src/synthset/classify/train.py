@@ -1,6 +1,8 @@
 """Fitting and scoring a classifier on in-memory tensors, deterministically on the CPU."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -53,6 +55,32 @@ def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: floa
             if averaged is not None:
                 averaged.update_parameters(model)
     return (averaged.module if averaged is not None else model).eval()
+
+
+@dataclass
+class Scored:
+    """One recipe trained once per classifier seed (classify.seeds), each tested on the same images."""
+
+    model: torch.nn.Module  # the first seed's: the one kept (features, GAN-test, filtering)
+    correct: np.ndarray  # (seeds, test images): which answers were right, for the intervals
+    result: dict  # mean accuracy, each seed's, and per-class accuracy and confusion over all seeds
+
+
+def fit_scored(train: ImageSet, test: ImageSet, c, device: torch.device, desc: str = "classifier",
+               seeds: int | None = None) -> Scored:
+    """`fit_recipe` with seeds c.seed, c.seed + 1, ... (`seeds`, default c.seeds), each scored on `test`."""
+    seeds = c.seeds if seeds is None else seeds
+    models, preds = [], []
+    for k in range(seeds):
+        label = desc if seeds == 1 else f"{desc}, seed {k + 1}/{seeds}"
+        models.append(fit_recipe(train, c.model_copy(update={"seed": c.seed + k}), device, desc=label))
+        preds.append(predict_proba(models[-1], test.images, device).argmax(1))
+    correct = np.stack([p == test.labels for p in preds])
+    cm = sum(confusion_counts(test.labels, p, test.num_classes) for p in preds)
+    per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
+    result = {"accuracy": float(correct.mean()), "accuracy_seeds": [float(a) for a in correct.mean(1)],
+              "per_class": {n: float(a) for n, a in zip(test.class_names, per_class)}, "confusion": cm.tolist()}
+    return Scored(models[0], correct, result)
 
 
 def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier") -> torch.nn.Module:
