@@ -86,6 +86,24 @@ def test_headline_compares_the_best_generator_with_real_and_with_pca_sample(tmp_
     assert headline([ArchResult("wgan_gp", tmp_path)], []) is None
 
 
+def test_intervals_stand_beside_the_accuracies_and_a_gap_whose_interval_covers_zero_is_a_tie(tmp_path):
+    """tstr's own numbers: fake 95.5 % [94.0, 97.0], 0.5 below real with a paired interval of
+    1.6 below to 0.6 above (vs_real is fake minus real)."""
+    write_json(tmp_path / "metrics" / "tstr" / "sngan.json",
+               {"acc_fake": 0.955, "acc_fake_low": 0.94, "acc_fake_high": 0.97, "acc_real": 0.96,
+                "acc_real_low": 0.948, "acc_real_high": 0.972, "vs_real": -0.005, "vs_real_low": -0.016,
+                "vs_real_high": 0.006, "interval_confidence": 0.95})
+    sngan = ArchResult("sngan", tmp_path)
+    row = summary_table([sngan]).iloc[0]
+    assert (row["Acc (fake)"], row["Acc (real baseline)"]) == ("95.5% [94.0, 97.0]", "96.0% [94.8, 97.2]")
+    text = headline([sngan], [])
+    assert ("0.5 points below the same classifier trained on the real images (96.0%), 95 % interval: 0.6 above "
+            "to 1.6 below (a tie: the interval covers 0)") in text
+    write_json(tmp_path / "metrics" / "tstr" / "sngan.json",
+               {"acc_fake": 0.93, "acc_real": 0.96, "vs_real_low": -0.042, "vs_real_high": -0.018})
+    assert "95 % interval: 1.8 below to 4.2 below." in headline([sngan], [])  # no tie
+
+
 def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
     real = ImageSet(np.zeros((4, 8, 8, 1), np.uint8), np.repeat([0, 1], 2), ["a", "b"])
     summary = {"images": {"train": 30, "val": 4, "test": 8}, "skipped": 2,  # ingest's summary.json

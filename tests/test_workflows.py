@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from dvc.repo import Repo
@@ -168,6 +169,15 @@ def expect_outputs(root: Path) -> None:
     baseline = json.loads((root / "results/metrics/baseline.json").read_text())
     assert baseline["train_images"] == split["images"]["train"] + split["images"]["val"], "baseline: train + val"
     assert baseline["reference"]["model"] == "lenet" and 0 <= baseline["reference"]["accuracy"] <= 1
+    # every accuracy with its interval: two classifier seeds (TINY_PARAMS), each test image's answers kept
+    answers = np.load(root / "results/classifier/real/test_correct.npy")
+    assert answers.shape == (2, split["images"]["test"]) and answers.mean() == pytest.approx(baseline["accuracy"])
+    assert baseline["accuracy_low"] <= baseline["accuracy"] <= baseline["accuracy_high"]
+    tstr = json.loads((root / "results/metrics/tstr/sngan.json").read_text())
+    assert len(tstr["acc_fake_seeds"]) == 2 and tstr["acc_fake_low"] <= tstr["acc_fake"] <= tstr["acc_fake_high"]
+    assert tstr["vs_real"] == pytest.approx(tstr["acc_fake"] - tstr["acc_real"])
+    assert tstr["vs_real_low"] <= tstr["vs_real"] <= tstr["vs_real_high"]
+    assert summary["sngan"]["vs_real_high"] == tstr["vs_real_high"]
     expect_report(root / "results/report/index.html")
 
 
