@@ -34,9 +34,6 @@ class Interval:
     def as_dict(self, prefix: str) -> dict[str, float]:
         return {prefix: self.value, f"{prefix}_low": self.low, f"{prefix}_high": self.high}
 
-    def scaled(self, factor: float) -> "Interval":
-        return Interval(self.value * factor, self.low * factor, self.high * factor)
-
 
 def as_table(correct) -> np.ndarray:
     """Right (1) and wrong (0) answers as (seeds, test images) floats; one seed may be a flat list."""
@@ -51,7 +48,7 @@ def as_table(correct) -> np.ndarray:
 def _seed_weights(rng: np.random.Generator, seeds: int, resamples: int) -> np.ndarray:
     """(resamples, seeds): how often each seed was drawn, over the number of seeds."""
     drawn = rng.integers(0, seeds, (resamples, seeds))
-    return np.stack([np.bincount(row, minlength=seeds) for row in drawn]) / seeds
+    return (drawn[:, :, None] == np.arange(seeds)).sum(axis=1) / seeds
 
 
 def _resampled_means(tables: list[np.ndarray], resamples: int, seed: int) -> list[np.ndarray]:

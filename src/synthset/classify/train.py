@@ -70,17 +70,18 @@ def fit_scored(train: ImageSet, test: ImageSet, c, device: torch.device, desc: s
                seeds: int | None = None) -> Scored:
     """`fit_recipe` with seeds c.seed, c.seed + 1, ... (`seeds`, default c.seeds), each scored on `test`."""
     seeds = c.seeds if seeds is None else seeds
-    models, preds = [], []
+    first, preds = None, []
     for k in range(seeds):
         label = desc if seeds == 1 else f"{desc}, seed {k + 1}/{seeds}"
-        models.append(fit_recipe(train, c.model_copy(update={"seed": c.seed + k}), device, desc=label))
-        preds.append(predict_proba(models[-1], test.images, device).argmax(1))
+        model = fit_recipe(train, c.model_copy(update={"seed": c.seed + k}), device, desc=label)
+        first = model if first is None else first
+        preds.append(predict_proba(model, test.images, device).argmax(1))
     correct = np.stack([p == test.labels for p in preds])
     cm = sum(confusion_counts(test.labels, p, test.num_classes) for p in preds)
     per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
     result = {"accuracy": float(correct.mean()), "accuracy_seeds": [float(a) for a in correct.mean(1)],
               "per_class": {n: float(a) for n, a in zip(test.class_names, per_class)}, "confusion": cm.tolist()}
-    return Scored(models[0], correct, result)
+    return Scored(first, correct, result)
 
 
 def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier") -> torch.nn.Module:

@@ -47,8 +47,7 @@ def main(ns, params):
         return {**scored.result, "interval": acc}
 
     fake_result = score("fake", fake, c.seeds)
-    row = {"real_fraction": 0.0, "train_images": len(fake)}
-    rows = [{**row, **fake_result["interval"].as_dict("accuracy")}]
+    rows = [{"real_fraction": 0.0, "train_images": len(fake), **fake_result["interval"].as_dict("accuracy")}]
     for f in e.mixed_fractions:
         mixed = mixed_set(train, fake, f, e.seed)
         result = score(f"mixed_{round(f * 100)}", mixed)
