@@ -15,7 +15,8 @@ THREADS = config["threads"] or workflow.cores
 
 # params.yaml keys each stage reads ("{arch}", "{mode}": its wildcard), as dvc.yaml lists them
 EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "kid_subsets",
-                                          "kid_subset_size", "prdc_k", "copy_quantile", "seed")]
+                                          "kid_subset_size", "prdc_k", "copy_quantile", "interval_bootstrap",
+                                          "interval_confidence", "seed")]
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color", "preprocess.image_size"],
     "preprocess": ["preprocess"],
@@ -36,7 +37,8 @@ STAGE_PARAMS = {
                                                                 "audit_latent_steps", "audit_latent_lr", "seed")],
     "pca": ["device", "threads", "pca", "sample.per_class", "sample.keep", "classify"] + EVALUATE_PCA,
     "release": ["sample.keep", "report.release"],
-    "summary": ["gan.archs", "pca.modes", "report.release"],
+    "summary": ["gan.archs", "pca.modes", "report.release", "evaluate.interval_bootstrap",
+                "evaluate.interval_confidence", "evaluate.seed"],
     "report": ["gan.archs", "pca.modes", "report"],
 }
 

@@ -2,7 +2,10 @@
 import numpy as np
 import pytest
 
-from synthset.intervals import Interval, accuracy_interval, as_table, paired_difference
+from synthset.intervals import ANSWERS, Interval, accuracy_interval, as_table, paired_difference
+from synthset.summary import versus_pca
+
+from conftest import shipped
 
 
 def simulated_answers(rng, accuracy: float, images: int, seeds: int = 1, seed_spread: float = 0.0) -> np.ndarray:
@@ -77,3 +80,22 @@ def test_one_seed_and_several_compare_on_the_same_images_and_reproduce():
         paired_difference(three, one[:, :299], 200, 0.95, 7)
     with pytest.raises(ValueError, match="seeds, test images"):
         as_table(np.zeros((2, 3, 4)))
+
+
+def test_the_summary_pairs_each_generator_with_pca_sample_on_the_answers_the_stages_kept(tmp_path):
+    """tstr's fake-set answers against pca@sample's chosen n: identical answers differ by exactly
+    0; a generator right on 30 more of 1,000 images is 3 points above, the interval around it."""
+    rng = np.random.default_rng(8)
+    pca = simulated_answers(rng, 0.9, 1000, 3)
+    (tmp_path / "evaluation" / "pca" / "sample").mkdir(parents=True)
+    np.save(tmp_path / "evaluation" / "pca" / "sample" / ANSWERS, pca)
+    better = pca.copy()
+    for row in better:  # each seed right on 30 images it got wrong
+        row[np.flatnonzero(~row)[:30]] = True
+    for arch, answers in (("same", pca), ("better", better)):
+        (tmp_path / "evaluation" / "tstr" / arch).mkdir(parents=True)
+        np.savez(tmp_path / "evaluation" / "tstr" / arch / "test_correct.npz", fake=answers, mixed_50=answers[:1])
+    evaluate = shipped().evaluate
+    assert versus_pca(tmp_path, "same", evaluate) == Interval(0.0, 0.0, 0.0)
+    lead = versus_pca(tmp_path, "better", evaluate)
+    assert lead.value == pytest.approx(0.03) and 0 < lead.low < 0.03 < lead.high < 0.045

@@ -80,10 +80,29 @@ def test_headline_compares_the_best_generator_with_real_and_with_pca_sample(tmp_
     assert text.startswith("Best generator: <b>sngan</b>") and "95.5%" in text
     assert "1.5 points below the same classifier trained on the real images (97.0%)" in text
     assert "3.0 points above the PCA sample baseline (PCA sample (n=4): 92.5%)" in text
-    assert text.endswith("not beating it: dcgan.")
+    assert text.endswith("beating it: sngan, cdcgan; below it: dcgan.")
     write_json(tmp_path / "metrics" / "tstr" / "dcgan.json", {"acc_fake": 0.93, "acc_real": 0.97})
     assert headline(archs, [PCAResult("sample", tmp_path)]).endswith("every generator beats that baseline.")
     assert headline([ArchResult("wgan_gp", tmp_path)], []) is None
+
+
+def test_headline_says_a_generator_ties_with_pca_when_the_paired_interval_covers_zero(tmp_path):
+    """The summary's paired intervals decide, not the point estimates: sngan is 3 points above PCA
+    but its interval reaches 0.4 below, so it ties; cdcgan's whole interval is above."""
+    for arch, acc in (("sngan", 0.955), ("cdcgan", 0.95)):
+        write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": acc, "acc_real": 0.97})
+    pca_outputs(tmp_path, "sample", [0.8, 0.925, 0.93], vals=[0.8, 0.95, 0.94])
+    write_json(tmp_path / "metrics" / "summary.json",
+               {"sngan": {"vs_pca": [-0.004, 0.061]}, "cdcgan": {"vs_pca": [0.01, 0.04]}})
+    archs = [ArchResult(a, tmp_path) for a in ("sngan", "cdcgan")]
+    text = headline(archs, [PCAResult("sample", tmp_path)])
+    assert ("3.0 points above the PCA sample baseline (PCA sample (n=4): 92.5%), 95 % interval: 0.4 below to "
+            "6.1 above (a tie with it)") in text
+    assert text.endswith("beating it: cdcgan; tying with it: sngan.")
+    write_json(tmp_path / "metrics" / "summary.json",
+               {"sngan": {"vs_pca": [0.004, 0.061]}, "cdcgan": {"vs_pca": [0.01, 0.04]}})
+    text = headline(archs, [PCAResult("sample", tmp_path)])
+    assert "0.4 above to 6.1 above;" in text and text.endswith("every generator beats that baseline (every interval above 0).")
 
 
 def test_intervals_stand_beside_the_accuracies_and_a_gap_whose_interval_covers_zero_is_a_tie(tmp_path):

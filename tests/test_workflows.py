@@ -177,7 +177,14 @@ def expect_outputs(root: Path) -> None:
     assert len(tstr["acc_fake_seeds"]) == 2 and tstr["acc_fake_low"] <= tstr["acc_fake"] <= tstr["acc_fake_high"]
     assert tstr["vs_real"] == pytest.approx(tstr["acc_fake"] - tstr["acc_real"])
     assert tstr["vs_real_low"] <= tstr["vs_real"] <= tstr["vs_real_high"]
-    assert summary["sngan"]["vs_real_high"] == tstr["vs_real_high"]
+    assert summary["sngan"]["vs_real"] == [tstr["vs_real_low"], tstr["vs_real_high"]]
+    # PCA sample's chosen n learnt by as many classifier seeds, paired with each generator on the same images
+    pca = json.loads((root / "results/metrics/pca/sample.json").read_text())
+    pca_answers = np.load(root / "results/evaluation/pca/sample/test_correct.npy")
+    assert pca_answers.shape == answers.shape and pca_answers.mean() == pytest.approx(pca["acc_fake"])
+    assert len(pca["acc_fake_seeds"]) == 2 and pca["acc_fake_low"] <= pca["acc_fake"] <= pca["acc_fake_high"]
+    low, high = summary["sngan"]["vs_pca"]
+    assert low <= tstr["acc_fake"] - pca["acc_fake"] <= high and summary["pca_sample"]["acc_fake"] == pca["acc_fake"]
     expect_report(root / "results/report/index.html")
 
 
@@ -213,9 +220,10 @@ def touch_code(project: Path, module: str) -> None:
 
 
 def metric_columns(shown: list) -> int:
-    """How many metric columns `dvc exp show` has: the numeric leaves of the workspace's metrics."""
+    """How many metric columns `dvc exp show` has: the workspace's metrics as it lists them (every
+    number and word is a column; it leaves lists out)."""
     def leaves(x):
-        return sum(leaves(v) for v in x.values()) if isinstance(x, dict) else int(isinstance(x, (int, float)))
+        return sum(leaves(v) for v in x.values()) if isinstance(x, dict) else 1
     [workspace] = [c for c in shown if c["rev"] == "workspace"]
     return sum(leaves(m["data"]) for m in workspace["data"]["metrics"].values())
 
@@ -235,7 +243,7 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
     # dvc exp show leads with the summary: a few columns per generator, not per class
     shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
     archs, modes = 2, 2  # the tiny params: dcgan, sngan; PCA sample, reconstruct
-    per_arch, per_mode = len(summary_keys.ARCH_KEYS), len(summary_keys.PCA_KEYS)
+    per_arch, per_mode = len(summary_keys.ARCH_KEYS) + len(summary_keys.WORD_KEYS), len(summary_keys.PCA_KEYS)
     assert metric_columns(shown) == 1 + per_arch * archs + per_mode * modes
     assert 1 + per_arch * 4 + per_mode * 2 <= summary_keys.MAX_COLUMNS, "the default run (4 archs, 2 PCA modes)"
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+ANSWERS = "test_correct.npy"  # beside a classifier's outputs: (seeds, test images), True where right
 CHUNK = 100  # resamples drawn at once: (seeds, CHUNK, test images) booleans stay small
 
 

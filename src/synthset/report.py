@@ -59,6 +59,11 @@ class ArchResult:
     def evaluation(self, kind: str, name: str) -> Path:
         return self.results / "evaluation" / kind / self.name / name
 
+    def summary(self) -> dict:
+        """Its entry in summary.json (the comparisons computed there), or {} before the summary ran."""
+        path = self.results / "metrics" / "summary.json"
+        return read_json(path).get(self.name, {}) if path.exists() else {}
+
     @property
     def samples(self) -> Path:
         return self.results / "samples" / self.name / "samples.npz"
@@ -228,14 +233,38 @@ def headline(archs: list[ArchResult], pcas: list[PCAResult]) -> str | None:
     pca = next((p for p in pcas if p.mode == "sample" and isinstance(p.metrics("tstr").get("acc_fake"), float)),
                None)
     if pca is not None:
-        pca_acc = pca.metrics("tstr")["acc_fake"]
-        lead = (acc - pca_acc) * 100
-        parts.append(f"{abs(lead):.1f} points {'above' if lead >= 0 else 'below'} the PCA sample baseline "
-                     f"({html.escape(pca.label)}: {pca_acc:.1%})")
-        behind = [a.label for a_acc, a in scored if a_acc <= pca_acc]
-        parts.append("every generator beats that baseline" if not behind else
-                     f"not beating it: {html.escape(', '.join(behind))}")
+        parts += versus_pca(scored, pca)
     return "; ".join(parts) + "."
+
+
+def versus_pca(scored: list[tuple[float, ArchResult]], pca: PCAResult) -> list[str]:
+    """The best generator against PCA sample, and which generators beat it, tie with it or fall
+    below it: by the paired interval of the difference (summary.json's vs_pca) where the
+    summary holds one, by the point estimate otherwise."""
+    pca_metrics = pca.metrics("tstr")
+
+    def lead(acc: float, a: ArchResult) -> tuple[float, float, float]:
+        """Points above PCA sample (negative: below), and the interval's bounds."""
+        point = round((acc - pca_metrics["acc_fake"]) * 100, 9)
+        bounds = a.summary().get("vs_pca")
+        if not bounds:
+            return point, point, point
+        return point, round(bounds[0] * 100, 9), round(bounds[1] * 100, 9)
+
+    leads = [(lead(acc, a), a) for acc, a in scored]
+    (point, low, high), _ = max(leads, key=lambda t: t[0][0])
+    said = (f"{abs(point):.1f} points {'above' if point >= 0 else 'below'} the PCA sample baseline "
+            f"({html.escape(pca.label)}: {fmt_with_interval(pca_metrics, 'acc_fake', 'pct')})")
+    ranged = low != high
+    if ranged:
+        said += (f", {interval_words(-low, -high, pca_metrics.get('interval_confidence', 0.95))}"
+                 + (" (a tie with it)" if low <= 0 <= high else ""))
+    groups: dict[str, list[str]] = {"beating it": [], "tying with it": [], "below it": []}
+    for (_, low, high), a in leads:
+        groups["beating it" if low > 0 else "below it" if high < 0 else "tying with it"].append(a.label)
+    if len(groups["beating it"]) == len(leads):
+        return [said, "every generator beats that baseline" + (" (every interval above 0)" if ranged else "")]
+    return [said, "; ".join(f"{kind}: {html.escape(', '.join(names))}" for kind, names in groups.items() if names)]
 
 
 def _img(src: str, alt: str) -> str:

@@ -14,8 +14,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .classify import evaluate, fake_subset, fit_recipe
+from .classify import evaluate, fake_subset, fit_scored
 from .classify.load import load_classifier
+from .intervals import accuracy_interval
 from .io import ImageSet
 from .metrics.features import feature_extractor
 from .metrics.fidelity import fid, kid, prdc
@@ -47,15 +48,22 @@ class References:
                    extract(train.images), pixel_vectors(train), pixel_vectors(test))
 
 
+@dataclass
+class Scorecard:
+    numbers: dict  # the summary-table numbers, acc_fake with its interval
+    correct: np.ndarray  # (seeds, test images): the classifiers' right answers, for paired comparisons
+
+
 def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.device,
-              desc: str = "classifier") -> dict:
-    """Train-on-synthetic accuracy (on val, for choices, and on test, to report), GAN-test and
-    IS, FID/KID/PRDC, mean SSIM and copy share."""
+              desc: str = "classifier") -> Scorecard:
+    """Train-on-synthetic accuracy of one classifier (seed classify.seed) on val, for choices, and
+    on test, to report, with its interval over the test images; GAN-test and IS, FID/KID/PRDC, mean
+    SSIM and copy share."""
     c, e = params.classify, params.evaluate
     started = time.perf_counter()
-    model = fit_recipe(fake_subset(fake, e.fake_per_class, e.seed), c, device, desc=desc)
-    utility = evaluate(model, refs.test, device)
-    acc_val = evaluate(model, refs.val, device)["accuracy"]
+    scored = fit_scored(fake_subset(fake, e.fake_per_class, e.seed), refs.test, c, device, desc=desc, seeds=1)
+    utility = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
+    acc_val = evaluate(scored.model, refs.val, device)["accuracy"]
     recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed)
     fake_features = refs.extract(fake.images)
     realism = {"fid": fid(refs.train_features, fake_features),
@@ -64,8 +72,9 @@ def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.de
     copies = memorisation(refs.train_pixels, refs.train.labels, refs.test_pixels, refs.test.labels,
                           pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile).summary
     ssim = mean_ssim_to_references(fake, refs.train, e.ssim_k, e.seed)
-    return {"acc_val": acc_val, "acc_fake": utility["accuracy"], "gan_test_accuracy": recognised["gan_test_accuracy"],
-            "inception_score": recognised["inception_score"],
-            **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
-            "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],
-            "evaluate_seconds": time.perf_counter() - started}
+    numbers = {"acc_val": acc_val, **utility.as_dict("acc_fake"), "gan_test_accuracy": recognised["gan_test_accuracy"],
+               "inception_score": recognised["inception_score"],
+               **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
+               "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],
+               "evaluate_seconds": time.perf_counter() - started}
+    return Scorecard(numbers, scored.correct)

@@ -2,28 +2,34 @@
 
 `dvc exp show` lists every metric of every metrics file; with per-class tables that made
 about a thousand columns. This file holds, per generator, what the report's summary table
-leads with (at most MAX_COLUMNS numbers for the default run), so that two experiments fit
-on one screen; the stages' own JSON files keep the details."""
+leads with (at most MAX_COLUMNS columns for the default run), so that two experiments fit
+on one screen; the stages' own JSON files keep the details.
+
+`dvc exp show` makes a column of every number and every word in the file, and none of a list:
+the paired intervals of the differences to the real baseline and to PCA sample are lists
+([low, high]), there for programs and the report, while the table shows each generator's
+accuracy with its own interval, realism, privacy, cost and verdict."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from .intervals import ANSWERS, Interval, paired_difference
 from .io import read_json
 from .verdict import Verdict, release_verdict
 
-ARCH_KEYS = {  # summary key: (metrics file under results/, key in it)
+ARCH_KEYS = {  # summary key: (metrics file under results/, key in it); numbers, one column each
     "acc_fake": ("metrics/tstr/{}.json", "acc_fake"),
-    # the accuracy's interval, and the paired interval of its difference to the real baseline's
-    # (kept share and recall made room for them: the report and the stages' files hold those)
     "acc_fake_low": ("metrics/tstr/{}.json", "acc_fake_low"),
     "acc_fake_high": ("metrics/tstr/{}.json", "acc_fake_high"),
-    "vs_real_low": ("metrics/tstr/{}.json", "vs_real_low"),
-    "vs_real_high": ("metrics/tstr/{}.json", "vs_real_high"),
     "fid": ("metrics/fidelity/{}.json", "fid"),
     "copy_share": ("metrics/privacy/{}.json", "copy_share"),
     "attack_tpr": ("metrics/audit/{}.json", "tpr_at_0.01"),  # the strongest attack the release allows, at 1 % FPR
     "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
 }
+WORD_KEYS = ("verdict", "gated_by")  # the release verdict and the attack that judged its privacy
+INTERVAL_KEYS = ("vs_real", "vs_pca")  # [low, high] of the paired difference (fake minus real, minus PCA sample)
 PCA_KEYS = {"acc_fake": "acc_fake"}  # its n, realism and copies: the PCA metrics files and the report
 MAX_COLUMNS = 40  # `dvc exp show` of the default run (4 archs, 2 PCA modes) fits a screen
 
@@ -39,15 +45,30 @@ def arch_verdict(results: str | Path, arch: str, rules) -> Verdict:
                            found(results / "live" / "train_gan" / arch / "metrics.json"))
 
 
-def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules) -> dict:
-    """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files. Each generator's
-    verdict and the attack that judged its privacy are words, which `dvc exp show` does not count
-    as metric columns."""
+def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:
+    """The generator's train-on-synthetic accuracy minus PCA sample's, paired on the same test
+    images and classifier seeds (both sets learnt by classify.seeds classifiers)."""
+    results = Path(results)
+    with np.load(results / "evaluation" / "tstr" / arch / "test_correct.npz") as answers:
+        fake = answers["fake"]
+    pca = np.load(results / "evaluation" / "pca" / "sample" / ANSWERS)
+    return paired_difference(fake, pca, evaluate.interval_bootstrap, evaluate.interval_confidence, evaluate.seed)
+
+
+def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules, evaluate) -> dict:
+    """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files, and each
+    generator's paired difference to PCA sample (`evaluate`: the interval settings), where
+    pca.modes has sample."""
     results = Path(results)
     baseline = read_json(results / "metrics" / "baseline.json")
     summary = {"real": {"acc": baseline["accuracy"]}}
     for arch in archs:
         summary[arch] = {key: read_json(results / path.format(arch))[name] for key, (path, name) in ARCH_KEYS.items()}
+        tstr = read_json(results / "metrics" / "tstr" / f"{arch}.json")
+        summary[arch]["vs_real"] = [tstr["vs_real_low"], tstr["vs_real_high"]]
+        if "sample" in pca_modes:
+            vs_pca = versus_pca(results, arch, evaluate)
+            summary[arch]["vs_pca"] = [vs_pca.low, vs_pca.high]
         summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
         summary[arch]["gated_by"] = read_json(results / "metrics" / "audit" / f"{arch}.json")["strongest"]
     for mode in pca_modes:

@@ -1,12 +1,13 @@
-"""Stage summary: the key numbers of every generator and the real baseline, and each generator's
-release verdict, in one metrics file."""
+"""Stage summary: the key numbers of every generator and the real baseline, each generator's
+paired difference to the PCA sample baseline and its release verdict, in one metrics file."""
 from ..io import write_json
 from ..summary import summarize
 from . import _cli
 
 
 def main(ns, params):
-    write_json(ns.out, summarize(ns.results, params.gan.archs, params.pca.modes, params.report.release))
+    write_json(ns.out, summarize(ns.results, params.gan.archs, params.pca.modes, params.report.release,
+                               params.evaluate))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,7 @@ from ..classify.figures import confusion_png
 from ..classify.load import save_classifier
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, write_json
-from ..intervals import accuracy_interval
-
-ANSWERS = "test_correct.npy"  # in the baseline's folder: (seeds, test images), True where right
+from ..intervals import ANSWERS, accuracy_interval
 from . import _cli
 
 

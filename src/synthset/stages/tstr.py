@@ -17,9 +17,8 @@ from ..classify import fake_subset, fit_scored, mixed_set
 from ..classify.figures import confusion_png, mixed_curve_png
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, read_json, write_json
-from ..intervals import accuracy_interval, paired_difference
+from ..intervals import ANSWERS, accuracy_interval, paired_difference
 from . import _cli
-from .train_classifier import ANSWERS
 
 
 def main(ns, params):
