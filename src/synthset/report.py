@@ -217,7 +217,7 @@ def headline(archs: list[ArchResult], pcas: list[PCAResult]) -> str | None:
     scored = [(acc, a) for acc, a in scored if isinstance(acc, float)]
     if not scored:
         return None
-    acc, best = max(scored, key=lambda t: t[0])
+    _, best = max(scored, key=lambda t: t[0])
     tstr = best.metrics("tstr")
     real = tstr.get("acc_real")
     parts = [f"Best generator: <b>{html.escape(best.label)}</b>, a classifier trained only on its images "
