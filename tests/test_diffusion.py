@@ -133,7 +133,8 @@ def test_ddpm_goes_through_every_stage_into_the_report_and_its_release_generates
     apply_preset(project / "params.yaml", tmp_path / "ddpm.yaml")
     run(["snakemake", "--cores", "2"], project)  # the same stages as dvc repro (test_workflows), in parallel
     summary = json.loads((project / "results/metrics/summary.json").read_text())
-    assert {"acc_fake", "acc_fake_low", "vs_real", "fid", "copy_share", "attack_tpr", "train_seconds"} <= set(summary["ddpm"])
+    assert {"acc_fake", "acc_fake_low", "vs_real", "fid", "copy_share", "attack_tpr",
+            "train_seconds"} <= set(summary["ddpm"])
     audit = json.loads((project / "results/metrics/audit/ddpm.json").read_text())
     assert set(audit["attacks"]) == {"gan_leaks", "loss"}
     page = check_page(project / "results/report/index.html")

@@ -102,7 +102,8 @@ def test_headline_says_a_generator_ties_with_pca_when_the_paired_interval_covers
     write_json(tmp_path / "metrics" / "summary.json",
                {"sngan": {"vs_pca": [0.004, 0.061]}, "cdcgan": {"vs_pca": [0.01, 0.04]}})
     text = headline(archs, [PCAResult("sample", tmp_path)])
-    assert "0.4 above to 6.1 above;" in text and text.endswith("every generator beats that baseline (every interval above 0).")
+    assert "0.4 above to 6.1 above;" in text
+    assert text.endswith("every generator beats that baseline (every interval above 0).")
 
 
 def test_intervals_stand_beside_the_accuracies_and_a_gap_whose_interval_covers_zero_is_a_tie(tmp_path):

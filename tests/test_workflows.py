@@ -165,6 +165,7 @@ def expect_outputs(root: Path) -> None:
         assert summary[arch]["verdict"] in ORDER and summary[arch]["gated_by"] in ("gan_leaks", "gan_leaks_g")
         card = (root / f"results/release/{arch}/MODEL_CARD.md").read_text()
         assert f"## Verdict\n\n{summary[arch]['verdict'].capitalize()}: " in card, card
+        assert "- tstr.acc_fake_low: " in card and "- tstr.vs_real_high: " in card  # the card's numbers carry intervals
     split = json.loads((root / "data/prepared/ingest/summary.json").read_text())
     baseline = json.loads((root / "results/metrics/baseline.json").read_text())
     assert baseline["train_images"] == split["images"]["train"] + split["images"]["val"], "baseline: train + val"
@@ -183,6 +184,7 @@ def expect_outputs(root: Path) -> None:
     pca_answers = np.load(root / "results/evaluation/pca/sample/test_correct.npy")
     assert pca_answers.shape == answers.shape and pca_answers.mean() == pytest.approx(pca["acc_fake"])
     assert len(pca["acc_fake_seeds"]) == 2 and pca["acc_fake_low"] <= pca["acc_fake"] <= pca["acc_fake_high"]
+    assert (pca["acc_real_low"], pca["acc_real_high"]) == (baseline["accuracy_low"], baseline["accuracy_high"])
     low, high = summary["sngan"]["vs_pca"]
     assert low <= tstr["acc_fake"] - pca["acc_fake"] <= high and summary["pca_sample"]["acc_fake"] == pca["acc_fake"]
     expect_report(root / "results/report/index.html")

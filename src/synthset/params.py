@@ -229,8 +229,9 @@ class ClassifyParams(Strict):
         ..., description="random changes to each training batch (photos: flip, translation, color); [] = none")
     average_epochs: int = Field(..., ge=0, description="weights averaged over the steps of the last epochs; 0 = the last")
     seed: int
-    seeds: int = Field(..., ge=1, description="classifiers trained (seed, seed + 1, ...) for the real baseline and "
-                                              "each generator's images; their spread enters the intervals")
+    seeds: int = Field(..., ge=1, description="classifiers trained (seed, seed + 1, ...) for the real baseline, "
+                                              "each generator's images and PCA's chosen n; their spread enters "
+                                              "the intervals")
 
     @model_validator(mode="after")
     def _average_within_training(self):

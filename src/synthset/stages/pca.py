@@ -37,7 +37,8 @@ def main(ns, params):
     device = resolve_device(params.device)
     refs = References.load(ImageSet.load(ns.train), ImageSet.load(ns.val), ImageSet.load(ns.test), ns.classifier,
                            params, device)
-    acc_real = read_json(ns.baseline)["accuracy"]
+    baseline = read_json(ns.baseline)
+    acc_real = baseline["accuracy"]
     real_correct = np.load(Path(ns.classifier) / ANSWERS)
     judge = load_classifier(ns.filter, device) if params.sample.keep == "agreeing" else None
     out = Path(ns.out)
@@ -73,6 +74,8 @@ def main(ns, params):
     acc = accuracy_interval(correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     vs_real = paired_difference(correct, real_correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     write_json(ns.metrics, {"mode": ns.mode, "best_n": chosen["n"], "chosen_on": "val", "acc_real": acc_real,
+                            "acc_real_low": baseline.get("accuracy_low"),
+                            "acc_real_high": baseline.get("accuracy_high"),
                             **{k: v for k, v in chosen.items() if k != "n"}, **acc.as_dict("acc_fake"),
                             "acc_fake_seeds": [float(a) for a in correct.mean(1)], **vs_real.as_dict("vs_real"),
                             "interval_confidence": e.interval_confidence})

@@ -10,7 +10,9 @@ from . import _cli
 
 # what the model card quotes from each evaluation stage's metrics
 CARD_METRICS = {"sample": ("kept_share",),
-                "tstr": ("acc_fake", "acc_real", "acc_mixed_best", "acc_ssim_selected"),
+                # each accuracy with its interval, and that of the paired difference to real (synthset.intervals)
+                "tstr": ("acc_fake", "acc_fake_low", "acc_fake_high", "acc_real", "acc_real_low", "acc_real_high",
+                         "vs_real_low", "vs_real_high", "interval_confidence", "acc_mixed_best", "acc_ssim_selected"),
                 "fidelity": ("fid", "fid_floor", "kid", "precision", "recall", "gan_test_accuracy",
                              "inception_score"),
                 "privacy": ("copy_share", "copy_share_features"),
