@@ -1,15 +1,20 @@
-"""Faults a data owner's run meets: a killed run, a second run at once, a folder name with a
-space. Real make, Snakemake and DVC on the tiny project, nothing mocked."""
+"""Faults a data owner's run meets: a killed run, a second run at once, outputs edited by hand,
+a folder name with a space. Real make, Snakemake and DVC on the tiny project, nothing mocked."""
 import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+from base64 import urlsafe_b64encode
 from pathlib import Path
 
+import numpy as np
+
 from conftest import BIN, ROOT, run, tool_env
+from synthset.io import ImageSet
 from synthset.presets import apply_preset
+from synthset.rerun import edited_outputs
 from synthset.runlock import hold
 
 
@@ -63,6 +68,22 @@ def test_a_killed_make_run_is_finished_by_the_next_and_runs_never_overlap(projec
     assert (project / "results/report/index.html").is_file()
     assert "up to date" in run(["dvc", "status"], project).stdout  # DVC recorded the finished run
 
+    # outputs edited and truncated by hand are made again, not built on nor recorded as valid
+    edited, truncated = project / "results/metrics/privacy/dcgan.json", project / "results/samples/sngan/samples.npz"
+    kept_metrics, kept_samples = edited.read_text(), ImageSet.load(truncated)
+    edited.write_text(edited.read_text().replace('"copy_share": ', '"copy_share": -1000 + '))
+    with truncated.open("r+b") as f:
+        f.truncate(truncated.stat().st_size // 2)
+    finished = make_run(project)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    for path in (edited, truncated):
+        assert f"{path.relative_to(project)} is neither what dvc.lock records" in finished.stderr
+    assert edited.read_text() == kept_metrics  # the stages are deterministic on the CPU
+    again = ImageSet.load(truncated)
+    assert np.array_equal(again.images, kept_samples.images) and np.array_equal(again.labels, kept_samples.labels)
+    assert "-1000" not in (project / "results/report/index.html").read_text()
+    assert "up to date" in run(["dvc", "status"], project).stdout
+
     # a params change, then only the GAN job killed: the failed job's outputs are gone, while the
     # release and report built from the old params remain; the next make run must not take those as done
     (project.parent / "more.yaml").write_text("gan:\n  dcgan:\n    epochs: 3\n")
@@ -88,3 +109,31 @@ def test_a_killed_make_run_is_finished_by_the_next_and_runs_never_overlap(projec
         assert direct.returncode != 0 and "another run is in progress" in direct.stdout + direct.stderr
     finally:
         lock.close()
+
+
+def snakemake_record(root: Path, output: str, end: float) -> None:
+    """What Snakemake 8/9 keeps of the job that wrote `output` (.snakemake/metadata, one JSON a file)."""
+    name = urlsafe_b64encode(output.encode()).decode()
+    parts = [name[i:i + 254] for i in range(0, len(name), 254)]
+    record = root.joinpath(".snakemake", "metadata", *("@" + p for p in parts[:-1]), parts[-1])
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"rule": "x", "starttime": end - 5, "endtime": end}))
+
+
+def test_only_outputs_changed_after_their_job_ended_count_as_edited(tmp_path):
+    long_name = "results/" + "/".join(["d" * 60] * 4) + "/x.json"  # a record name Snakemake splits into folders
+    for output in ("results/a.json", "results/b.json", "results/folder/x.npz", "results/new.json", long_name):
+        (tmp_path / output).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / output).write_text("{}")
+        os.utime(tmp_path / output, (1000, 1000))
+    for output in ("results/a.json", "results/b.json", "results/folder", long_name):
+        snakemake_record(tmp_path, output, 1000.5)
+    os.utime(tmp_path / "results/b.json", (2000, 2000))  # saved by an editor after its job
+    os.utime(tmp_path / "results/folder/x.npz", (2000, 2000))  # a file in a folder output
+    changed = {"results/a.json": "modified",  # written by a job that make run did not get to commit
+               "results/b.json": "modified", "results/folder": "modified",
+               "results/new.json": "modified",  # no job of Snakemake's wrote it
+               long_name: "modified", "results/gone.json": "deleted"}
+    assert edited_outputs(tmp_path, changed) == ["results/b.json", "results/folder", "results/new.json"]
+    os.utime(tmp_path / long_name, (2000, 2000))
+    assert long_name in edited_outputs(tmp_path, changed)
