@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from safetensors.torch import load_file
@@ -22,7 +22,8 @@ from synthset.data import load_digits, preprocess
 from synthset.models.factory import generator_spec
 from synthset.io import ImageSet
 from synthset.integrity import CHECKSUMS, ReleaseError, checksum_lines
-from synthset.release import class_folders, load_release, write_image_folder, write_release
+from synthset.release import (FORMULA_STARTS, class_folders, load_release, spreadsheet_text, write_image_folder,
+                               write_release)
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import load_generator, save_model
 from synthset.train.loop import train_gan
@@ -92,6 +93,7 @@ def test_generate_says_what_is_missing(tmp_path):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=6, unique=True))
+@example(['=HYPERLINK("http://x")', "+1", "-1", "@a", "car"])
 def test_any_class_names_get_distinct_folders_inside_the_output(names):
     """Class names are folder names of the owner's data: whatever they hold ('..', '_..', '/',
     punctuation only, names equal but for case or punctuation), every image lands inside the
@@ -108,7 +110,11 @@ def test_any_class_names_get_distinct_folders_inside_the_output(names):
         with open(out / "labels.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         assert len({r["path"] for r in rows}) == len(images)
-        assert [r["class_name"] for r in rows] == [names[y] for y in images.labels]
+        # every name as it is, but one a spreadsheet would run as a formula is shown as text
+        assert [r["class_name"] for r in rows] == [spreadsheet_text(names[y]) for y in images.labels]
+        for row in rows:
+            assert not row["class_name"].startswith(FORMULA_STARTS)
+            assert not row["path"].startswith(("=", "+", "@")) and "(" not in row["path"]  # folders: \w . - only
 
 
 def run_generate(folder, out, *extra) -> subprocess.CompletedProcess:

@@ -186,8 +186,9 @@ def check_output_folder(out: str | Path) -> Path:
 
 
 def write_image_folder(images: ImageSet, out: str | Path) -> Path:
-    """<out>/<class>/<class>_00000.png ... plus <out>/labels.csv (path, label, class_name), written
-    beside `out` and renamed onto it at the end, so a crash leaves no half-written folder."""
+    """<out>/<class>/<class>_00000.png ... plus <out>/labels.csv (path, label, class_name: see
+    spreadsheet_text), written beside `out` and renamed onto it at the end, so a crash leaves no
+    half-written folder."""
     out = check_output_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
@@ -206,6 +207,16 @@ def write_image_folder(images: ImageSet, out: str | Path) -> Path:
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The cell as a spreadsheet shows text: one that starts like a formula gets a leading ' (OWASP's
+    advice against CSV injection), so opening labels.csv never runs a class name. The exact names
+    are in the release's generator.json, in the order of the label column."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def _write_pngs(images: ImageSet, out: Path) -> None:
     rows = []
     counters = np.zeros(images.num_classes, dtype=int)
@@ -215,7 +226,7 @@ def _write_pngs(images: ImageSet, out: Path) -> None:
         counters[label] += 1
         (out / rel.parent).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(out / rel)
-        rows.append((rel.as_posix(), int(label), images.class_names[label]))
+        rows.append((rel.as_posix(), int(label), spreadsheet_text(images.class_names[label])))
     with atomic_path(out / "labels.csv") as tmp:
         with open(tmp, "w", newline="") as f:
             writer = csv.writer(f)
