@@ -30,3 +30,14 @@ def save_figure(fig, path: str | Path, *, tight: bool = True) -> Path:
     finally:
         plt.close(fig)
     return Path(path)
+
+
+def plot_with_interval(ax, x, y, low, high, **style) -> None:
+    """A line whose points carry their intervals as error bars (`low`, `high` in y's units; a
+    missing bound draws no bar); a plain line where no interval was measured (`low` None)."""
+    if low is None:
+        ax.plot(x, y, "o-", **style)
+        return
+    below = (y - low).fillna(0).clip(lower=0)
+    above = (high - y).fillna(0).clip(lower=0)
+    ax.errorbar(x, y, yerr=[below, above], fmt="o-", capsize=3, **style)

@@ -29,7 +29,6 @@ ARCH_KEYS = {  # summary key: (metrics file under results/, key in it); numbers,
     "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
 }
 WORD_KEYS = ("verdict", "gated_by")  # the release verdict and the attack that judged its privacy
-INTERVAL_KEYS = ("vs_real", "vs_pca")  # [low, high] of the paired difference (fake minus real, minus PCA sample)
 PCA_KEYS = {"acc_fake": "acc_fake"}  # its n, realism and copies: the PCA metrics files and the report
 MAX_COLUMNS = 40  # `dvc exp show` of the default run (4 archs, 2 PCA modes) fits a screen
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import matplotlib.ticker
 import pandas as pd
 
-from ..figures import plt, save_figure
+from ..figures import plot_with_interval, plt, save_figure
 
 
 def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path: str | Path) -> Path:
@@ -16,14 +16,10 @@ def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path:
     fig, (ax_acc, ax_copy) = plt.subplots(1, 2, figsize=(10, 3.4))
     for i, (mode, df) in enumerate(curves.items()):
         colour = f"C{i}"
-        y = df["acc_fake"] * 100
-        if {"acc_fake_low", "acc_fake_high"} <= set(df.columns):
-            below = (y - df["acc_fake_low"] * 100).fillna(0).clip(lower=0)
-            above = (df["acc_fake_high"] * 100 - y).fillna(0).clip(lower=0)
-            ax_acc.errorbar(df["n"], y, yerr=[below, above], fmt="o-", capsize=3, color=colour,
-                            label=f"{mode}: trained on its images")
-        else:
-            ax_acc.plot(df["n"], y, "o-", color=colour, label=f"{mode}: trained on its images")
+        ranged = {"acc_fake_low", "acc_fake_high"} <= set(df.columns)
+        low, high = (df["acc_fake_low"] * 100, df["acc_fake_high"] * 100) if ranged else (None, None)
+        plot_with_interval(ax_acc, df["n"], df["acc_fake"] * 100, low, high, color=colour,
+                           label=f"{mode}: trained on its images")
         ax_acc.plot(df["n"], df["gan_test_accuracy"] * 100, "s--", color=colour, alpha=0.6,
                     label=f"{mode}: GAN-test")
         ax_copy.plot(df["n"], df["copy_share"] * 100, "o-", color=colour, label=mode)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..figures import plt, save_figure
+from ..figures import plot_with_interval, plt, save_figure
 
 
 def confusion_png(confusion, class_names: list[str], path: str | Path, title: str) -> Path:
@@ -31,12 +31,10 @@ def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: st
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for label, curve in curves.items():
         x, y = curve["real_fraction"] * 100, curve["accuracy"] * 100
-        if {"accuracy_low", "accuracy_high"} <= set(curve.columns):
-            low = (y - curve["accuracy_low"].astype(float) * 100).fillna(0).clip(lower=0)
-            high = (curve["accuracy_high"].astype(float) * 100 - y).fillna(0).clip(lower=0)
-            ax.errorbar(x, y, yerr=[low, high], fmt="o-", capsize=3, label=label)
-        else:
-            ax.plot(x, y, "o-", label=label)
+        ranged = {"accuracy_low", "accuracy_high"} <= set(curve.columns)
+        low = curve["accuracy_low"].astype(float) * 100 if ranged else None
+        high = curve["accuracy_high"].astype(float) * 100 if ranged else None
+        plot_with_interval(ax, x, y, low, high, label=label)
     ax.set(xlabel="real share of the training set (%)", ylabel="accuracy on real test (%)", title=title)
     if len(curves) > 1:
         ax.legend(frameon=False, fontsize=8)
