@@ -1,5 +1,6 @@
 """`synthset generate`: labelled images from a release folder, with nothing else needed.
-`synthset preset`: apply a preset (a short file of overrides) to params.yaml."""
+`synthset preset`: apply a preset (a short file of overrides) to params.yaml.
+`synthset cifar`: CIFAR's binary batches as class folders, read without unpickling anything."""
 from __future__ import annotations
 
 import argparse
@@ -48,6 +49,13 @@ def preset(ns) -> None:
         print(f"{ns.params}: {key} = {value!r}")
 
 
+def cifar(ns) -> None:
+    from .data.cifar import cifar_to_folders
+
+    counts = cifar_to_folders(ns.src, ns.out)
+    print(f"{ns.out}: {sum(counts.values())} images in {len(counts)} class folders")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="synthset", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,11 +70,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--params", default="params.yaml", help="the params file to change (default: params.yaml)")
     p.add_argument("--dvc-args", action="store_true",
                    help="change nothing; print `-S key=value` flags for `dvc exp run` instead")
+    c = sub.add_parser("cifar", help="CIFAR-10/100's binary batches as class folders of PNGs (no pickle)")
+    c.add_argument("src", help="the folder the binary version unpacks to (cifar-10-batches-bin, cifar-100-binary)")
+    c.add_argument("out", help="output folder, e.g. data/raw/cifar10 (the seed004_cifar presets read it)")
     ns = parser.parse_args(argv)
     if ns.command == "generate" and ns.per_class < 1:
         parser.error("--per-class must be at least 1")
     try:
-        {"generate": generate, "preset": preset}[ns.command](ns)
+        {"generate": generate, "preset": preset, "cifar": cifar}[ns.command](ns)
     except (ParamsError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
