@@ -32,12 +32,13 @@ def save_figure(fig, path: str | Path, *, tight: bool = True) -> Path:
     return Path(path)
 
 
-def plot_with_interval(ax, x, y, low, high, **style) -> None:
-    """A line whose points carry their intervals as error bars (`low`, `high` in y's units; a
-    missing bound draws no bar); a plain line where no interval was measured (`low` None)."""
-    if low is None:
+def plot_with_interval(ax, x, table, key: str, **style) -> None:
+    """table[key] in percent against x, with the interval (`key`_low, `key`_high columns) as error
+    bars where it was measured (a missing bound draws no bar), a plain line where it was not."""
+    y = table[key].astype(float) * 100
+    if not {f"{key}_low", f"{key}_high"} <= set(table.columns):
         ax.plot(x, y, "o-", **style)
         return
-    below = (y - low).fillna(0).clip(lower=0)
-    above = (high - y).fillna(0).clip(lower=0)
+    below = (y - table[f"{key}_low"].astype(float) * 100).fillna(0).clip(lower=0)
+    above = (table[f"{key}_high"].astype(float) * 100 - y).fillna(0).clip(lower=0)
     ax.errorbar(x, y, yerr=[below, above], fmt="o-", capsize=3, **style)

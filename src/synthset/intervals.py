@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ANSWERS = "test_correct.npy"  # beside a classifier's outputs: (seeds, test images), True where right
+ANSWER_SETS = "test_correct.npz"  # the same for several training sets (tstr: fake, mixed_*, ...), one array each
 CHUNK = 100  # resamples drawn at once: (seeds, CHUNK, test images) booleans stay small
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .intervals import ANSWERS, Interval, paired_difference
+from .intervals import ANSWER_SETS, ANSWERS, Interval, paired_difference
 from .io import read_json
 from .verdict import Verdict, release_verdict
 
@@ -48,7 +48,7 @@ def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:
     """The generator's train-on-synthetic accuracy minus PCA sample's, paired on the same test
     images and classifier seeds (both sets learnt by classify.seeds classifiers)."""
     results = Path(results)
-    with np.load(results / "evaluation" / "tstr" / arch / "test_correct.npz") as answers:
+    with np.load(results / "evaluation" / "tstr" / arch / ANSWER_SETS) as answers:
         fake = answers["fake"]
     pca = np.load(results / "evaluation" / "pca" / "sample" / ANSWERS)
     return paired_difference(fake, pca, evaluate.interval_bootstrap, evaluate.interval_confidence, evaluate.seed)

@@ -16,10 +16,7 @@ def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path:
     fig, (ax_acc, ax_copy) = plt.subplots(1, 2, figsize=(10, 3.4))
     for i, (mode, df) in enumerate(curves.items()):
         colour = f"C{i}"
-        ranged = {"acc_fake_low", "acc_fake_high"} <= set(df.columns)
-        low, high = (df["acc_fake_low"] * 100, df["acc_fake_high"] * 100) if ranged else (None, None)
-        plot_with_interval(ax_acc, df["n"], df["acc_fake"] * 100, low, high, color=colour,
-                           label=f"{mode}: trained on its images")
+        plot_with_interval(ax_acc, df["n"], df, "acc_fake", color=colour, label=f"{mode}: trained on its images")
         ax_acc.plot(df["n"], df["gan_test_accuracy"] * 100, "s--", color=colour, alpha=0.6,
                     label=f"{mode}: GAN-test")
         ax_copy.plot(df["n"], df["copy_share"] * 100, "o-", color=colour, label=mode)

@@ -30,11 +30,7 @@ def mixed_curve_png(curves: dict[str, pd.DataFrame], path: str | Path, title: st
     one line per generator, with each accuracy's interval as an error bar where it was measured."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for label, curve in curves.items():
-        x, y = curve["real_fraction"] * 100, curve["accuracy"] * 100
-        ranged = {"accuracy_low", "accuracy_high"} <= set(curve.columns)
-        low = curve["accuracy_low"].astype(float) * 100 if ranged else None
-        high = curve["accuracy_high"].astype(float) * 100 if ranged else None
-        plot_with_interval(ax, x, y, low, high, label=label)
+        plot_with_interval(ax, curve["real_fraction"] * 100, curve, "accuracy", label=label)
     ax.set(xlabel="real share of the training set (%)", ylabel="accuracy on real test (%)", title=title)
     if len(curves) > 1:
         ax.legend(frameon=False, fontsize=8)

@@ -17,7 +17,7 @@ from ..classify import fake_subset, fit_scored, mixed_set
 from ..classify.figures import confusion_png, mixed_curve_png
 from ..device import resolve_device, seed_everything
 from ..io import ImageSet, atomic_path, read_json, write_json
-from ..intervals import ANSWERS, accuracy_interval, paired_difference
+from ..intervals import ANSWER_SETS, ANSWERS, accuracy_interval, paired_difference
 from . import _cli
 
 
@@ -74,7 +74,7 @@ def main(ns, params):
         selected = ImageSet.load(ns.selected)
         metrics.update(score("ssim_selected", selected)["interval"].as_dict("acc_ssim_selected"))
         metrics["train_images_ssim_selected"] = len(selected)
-    with atomic_path(out / "test_correct.npz") as tmp:
+    with atomic_path(out / ANSWER_SETS) as tmp:
         np.savez(tmp, **answers)
     write_json(ns.metrics, metrics)
     print(f"{ns.arch}: trained on fake {vs_real.value * 100:+.1f} points against real "
