@@ -1,12 +1,13 @@
 # make run   - set up .venv, run the whole pipeline on the embedded MNIST digits (Snakemake, a stage
 #              per core; DVC records the outputs), print the report path
+# make preset P=presets/photos32.yaml - write a preset's values into params.yaml, then make run
 # make test  - set up .venv, run the test suite
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test install clean
+.PHONY: run preset test install clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +31,11 @@ run: install
 	"$(BIN)/dvc" commit --force --quiet
 	@echo
 	@echo "Report: $(CURDIR)/results/report/index.html"
+
+preset: install
+	@test -n "$(P)" || { echo "make preset P=<file>: a preset, e.g. one of: $$(ls presets | tr '\n' ' ')" >&2; exit 2; }
+	"$(BIN)/synthset" preset "$(P)"
+	@$(MAKE) --no-print-directory run
 
 # one worker per core: the pipeline tests run their stages one at a time on one thread each,
 # so a second worker uses the second core; a test file stays on one worker (its fixtures, SLURM)

@@ -13,6 +13,7 @@ import numpy as np
 
 from conftest import BIN, ROOT, run, tool_env
 from synthset.io import ImageSet
+from synthset.params import load_params
 from synthset.presets import apply_preset
 from synthset.rerun import edited_outputs
 from synthset.runlock import hold
@@ -46,10 +47,10 @@ def jobs_in(project: Path, stage: str) -> list[int]:
 LEANER = "classify:\n  reference: null\n  seeds: 1\nevaluate:\n  mixed_fractions: []\npca:\n  modes: [sample]\n"
 
 
-def kill_in_training(project: Path, jobs_only: bool) -> None:
-    """Start make run and SIGKILL it once a GAN trains: make, Snakemake and its jobs (a closed
-    terminal, an OOM kill), or only the GAN job's shell and python (jobs_only)."""
-    started = subprocess.Popen(["make", "run"], cwd=project, env=tool_env(), stdout=subprocess.DEVNULL,
+def kill_in_training(project: Path, jobs_only: bool, make: tuple[str, ...] = ("run",)) -> None:
+    """Start `make run` (or another target) and SIGKILL it once a GAN trains: make, Snakemake and its
+    jobs (a closed terminal, an OOM kill), or only the GAN job's shell and python (jobs_only)."""
+    started = subprocess.Popen(["make", *make], cwd=project, env=tool_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 600
     while not (gan := jobs_in(project, "train_gan")):
@@ -67,8 +68,8 @@ def kill_in_training(project: Path, jobs_only: bool) -> None:
 def test_a_killed_make_run_is_finished_by_the_next_and_runs_never_overlap(project):
     project = with_makefile(project)
     (project.parent / "leaner.yaml").write_text(LEANER)
-    apply_preset(project / "params.yaml", project.parent / "leaner.yaml")
-    kill_in_training(project, jobs_only=False)
+    kill_in_training(project, jobs_only=False, make=("preset", f"P={project.parent / 'leaner.yaml'}"))
+    assert load_params(project / "params.yaml").classify.seeds == 1  # make preset wrote it before it ran
     left = run(["snakemake", "--cores", "1"], project, check=False)
     assert left.returncode != 0 and "cannot be locked" in left.stdout + left.stderr  # what make run must clear
 
