@@ -64,16 +64,25 @@ def rule_blocks(root: Path = ROOT) -> dict[str, str]:
     return dict(re.findall(r"^rule (\w+):$(.*?)(?=^rule |\Z)", text, re.M | re.S))
 
 
-def tool_env() -> dict[str, str]:
-    """The environment the real tools run in: this venv's first on PATH, git and DVC quiet."""
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@t"}
+def tool_env(slurm: bool = False) -> dict[str, str]:
+    """The environment the real tools run in: this venv's first on PATH, git and DVC quiet.
+
+    Without `slurm`, SLURM's client tools read an empty configuration and fail at once: the SLURM
+    executor plugin (installed for the cluster test) runs `scontrol show config` whenever Snakemake
+    starts, and where a slurm.conf names a controller that is not running (this suite's own, after
+    the cluster test) that waits 9 s, on every Snakemake command of every test."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    if not slurm:
+        env["SLURM_CONF"] = os.devnull
+    return env
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a real command with this venv's tools first on PATH; show its output on failure."""
-    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+def run(cmd: list[str], cwd: Path, check: bool = True, slurm: bool = False) -> subprocess.CompletedProcess:
+    """Run a real command with this venv's tools first on PATH (and SLURM's, with `slurm`); show its
+    output on failure."""
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(slurm), capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc

@@ -2,7 +2,6 @@
 on a running single-node SLURM, checked against the scheduler's own record."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BIN, rule_blocks, run
+from conftest import rule_blocks, run, tool_env
 from slurm import ensure_slurm, slurm_jobs
 from synthset.io import ImageSet, read_json
 from synthset.params import load_params
@@ -37,7 +36,7 @@ def test_pipeline_runs_as_slurm_jobs_with_the_rules_requests(project: Path, tmp_
     shutil.copytree(project, local)
 
     run(["snakemake", "--profile", "profiles/slurm", "--latency-wait", "10",
-         "--slurm-init-seconds-before-status-checks", "1"], project)
+         "--slurm-init-seconds-before-status-checks", "1"], project, slurm=True)
     jobs = slurm_jobs(project)
     rules = declared(load_params(project / "params.yaml").threads)
     planned = run(["snakemake", "--forceall", "-n", "--quiet", "rules"], project).stdout
@@ -86,8 +85,7 @@ def test_a_cancelled_training_job_reruns_and_resumes_from_its_checkpoint(project
     apply_preset(project / "params.yaml", longer)
     target = ["snakemake", "--profile", "profiles/slurm", "--retries", "0", "--latency-wait", "10",
               "--slurm-init-seconds-before-status-checks", "1", "results/models/dcgan"]
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    first = subprocess.Popen(target, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(target, cwd=project, env=tool_env(slurm=True), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     latest = project / "results/checkpoints/dcgan/latest.json"
     deadline = time.monotonic() + 300
     while not (latest.exists() and read_json(latest)["epoch"] >= 3):
@@ -102,7 +100,7 @@ def test_a_cancelled_training_job_reruns_and_resumes_from_its_checkpoint(project
     cancelled_at = read_json(latest)["epoch"]
     assert 3 <= cancelled_at < epochs - 1
 
-    run(target, project)
+    run(target, project, slurm=True)
     log = (project / "logs/train_gan/dcgan.log").read_text()
     resumed = re.search(r"resuming from the checkpoint of epoch (\d+)", log)
     assert resumed and int(resumed.group(1)) >= cancelled_at, log[-2000:]
