@@ -1,6 +1,7 @@
 """`synthset generate`: labelled images from a release folder, with nothing else needed.
 `synthset preset`: apply a preset (a short file of overrides) to params.yaml.
-`synthset cifar`: CIFAR's binary batches as class folders, read without unpickling anything."""
+`synthset cifar`: CIFAR's binary batches as class folders, read without unpickling anything.
+`synthset validate`: a GAN's settings scored on the validation split, where choices are made."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +57,18 @@ def cifar(ns) -> None:
     print(f"{ns.out}: {sum(counts.values())} images in {len(counts)} class folders")
 
 
+def validate(ns) -> None:
+    import json
+
+    from .params import load_params
+    from .validation import main as score, nested_overrides
+
+    result = score(ns, load_params(ns.params, nested_overrides(ns.set)))
+    if ns.log:
+        with open(ns.log, "a") as f:
+            f.write(json.dumps({"set": ns.set, **result}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="synthset", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,11 +86,23 @@ def main(argv: list[str] | None = None) -> None:
     c = sub.add_parser("cifar", help="CIFAR-10/100's binary batches as class folders of PNGs (no pickle)")
     c.add_argument("src", help="the folder the binary version unpacks to (cifar-10-batches-bin, cifar-100-binary)")
     c.add_argument("out", help="output folder, e.g. data/raw/cifar10 (the seed004_cifar presets read it)")
+    v = sub.add_parser("validate", help="train a GAN with params.yaml plus -S overrides and score its images on "
+                       "the validation split (never the test split)")
+    v.add_argument("arch", help="a GAN listed in gan.archs")
+    v.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an override of params.yaml, as dvc exp run's -S: gan.cdcgan.epochs=150 (repeatable)")
+    v.add_argument("--seeds", type=int, default=2, help="classifier seeds trained on the images (default 2)")
+    v.add_argument("--params", default="params.yaml")
+    v.add_argument("--prepared", default="data/prepared/preprocess", help="folder of preprocess's train/val.npz")
+    v.add_argument("--filter", default="results/classifier/filter",
+                   help="train_classifier's filter (trained on train alone); trained here when missing")
+    v.add_argument("--grid", help="folder for the training's progress grids (default: none kept)")
+    v.add_argument("--log", help="a JSON-lines file each result is appended to")
     ns = parser.parse_args(argv)
     if ns.command == "generate" and ns.per_class < 1:
         parser.error("--per-class must be at least 1")
     try:
-        {"generate": generate, "preset": preset, "cifar": cifar}[ns.command](ns)
+        {"generate": generate, "preset": preset, "cifar": cifar, "validate": validate}[ns.command](ns)
     except (ParamsError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
