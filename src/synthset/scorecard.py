@@ -20,7 +20,7 @@ from .intervals import accuracy_interval
 from .io import ImageSet
 from .metrics.features import feature_extractor
 from .metrics.fidelity import fid, kid, prdc
-from .metrics.gan_test import gan_test
+from .metrics.recognition import gan_test
 from .metrics.memorisation import memorisation, pixel_vectors
 from .metrics.ssim import mean_ssim_to_references
 from .params import Params

@@ -1,7 +1,7 @@
 """Stage fidelity@arch: FID, KID, precision/recall/density/coverage, GAN-test and IS.
 
 Real train vs generated, with real test vs real train as the floor in the same table.
-GAN-test and IS: see metrics.gan_test.
+GAN-test and IS: see metrics.recognition.
 """
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from ..device import resolve_device, seed_everything
 from ..io import ImageSet, write_json
 from ..metrics.features import feature_extractor
 from ..metrics.fidelity import fidelity_table
-from ..metrics.gan_test import gan_test
+from ..metrics.recognition import gan_test
 from . import _cli
 
 
