@@ -32,6 +32,7 @@ def test_the_validation_score_rises_as_the_generator_learns(tmp_path):
         result = score_on_val(params, "cdcgan", train, val, torch.device("cpu"), seeds=1,
                               filter_folder=tmp_path / "no-filter")
         assert result["val_images"] == len(val) and len(result["acc_val_seeds"]) == 1
+        assert result["acc_val_low"] <= result["acc_val"] <= result["acc_val_high"]
         scores[epochs] = result["acc_val"]
     assert scores[1] < 0.2 and scores[15] > scores[1] + 0.25, scores  # measured: 10 % (chance) and 50 %
 

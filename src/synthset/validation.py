@@ -12,13 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from .classify import evaluate, fit_recipe, fit_scored
 from .classify.load import load_classifier, save_classifier
 from .device import resolve_device, seed_everything
 from .filtering import keep_for
+from .intervals import accuracy_interval
 from .io import ImageSet
 from .params import DIFFUSION_ARCHS, Params, ParamsError
 from .sampling import sample_kept
@@ -69,7 +69,9 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
     fake, stats = sample_kept(generator, train.class_names, params.sample.per_class, params.sample.seed, keep,
                               judge if keep == "agreeing" else None)
     scored = fit_scored(fake, val, params.classify, device, desc=f"{arch} on val", seeds=seeds)
-    return {"arch": arch, "acc_val": scored.result["accuracy"], "acc_val_seeds": scored.result["accuracy_seeds"],
+    e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
+    acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
+    return {"arch": arch, **acc.as_dict("acc_val"), "acc_val_seeds": scored.result["accuracy_seeds"],
             "real_filter_acc_val": evaluate(judge, val, device)["accuracy"], "kept_share": stats["kept_share"],
             "train_seconds": round(seconds, 1), "val_images": len(val)}
 
@@ -89,8 +91,9 @@ def main(ns, params: Params) -> dict:
     key = hashlib.sha256((prepared / "train.npz").read_bytes() + params.classify.model_dump_json().encode())
     result = score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
                           Path(ns.grid) if ns.grid else None, Path("results/validation") / f"filter-{key.hexdigest()[:12]}")
-    acc = np.asarray(result["acc_val_seeds"])
-    print(f"{ns.arch} {' '.join(ns.set)}: trained on its images {acc.mean():.1%} on val "
-          f"({', '.join(f'{a:.1%}' for a in acc)}; {len(val)} images), real {result['real_filter_acc_val']:.1%}; "
+    seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
+    print(f"{ns.arch} {' '.join(ns.set)}: trained on its images {result['acc_val']:.1%} on val "
+          f"[{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} images), "
+          f"real {result['real_filter_acc_val']:.1%}; "
           f"filter kept {result['kept_share']:.1%}; trained in {result['train_seconds']:.0f} s")
     return result
