@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -59,11 +58,10 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
     """Train `arch`, sample as the sample stage does, and score a classifier trained on the
     samples on `val` (`seeds` classifier seeds), with the real classifier's val accuracy."""
     seed_everything(params.gan.seed, params.threads)
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         log = TrainLog(Path(tmp) / "live", grid or Path(tmp) / "grids", train.num_classes)
         generator = train_gan(arch, train, params.arch(arch), device, params.gan.seed, log)
-    seconds = time.perf_counter() - started
+        seconds = log.elapsed()  # the training log times the run, as train_gan's stage reports it
     judge = filter_classifier(params, train, filter_folder, device, filter_cache)
     keep = keep_for(params.sample.keep, {"dp": params.arch(arch).dp})
     fake, stats = sample_kept(generator, train.class_names, params.sample.per_class, params.sample.seed, keep,
