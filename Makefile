@@ -1,13 +1,15 @@
 # make run   - set up .venv, run the whole pipeline on the embedded MNIST digits (Snakemake, a stage
 #              per core; DVC records the outputs), print the report path
 # make preset P=presets/photos32.yaml - write a preset's values into params.yaml, then make run
+# make diffusion, make dp - the default run with the diffusion model / the DP-SGD cdcgan beside the
+#              GANs, as one dvc experiment (params.yaml is left as it is)
 # make test  - set up .venv, run the test suite
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run preset test install clean
+.PHONY: run preset experiment diffusion dp test install clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +38,22 @@ preset: install
 	@test -n "$(P)" || { echo "make preset P=<file>: a preset, e.g. one of: $$(ls presets | tr '\n' ' ')" >&2; exit 2; }
 	"$(BIN)/synthset" preset "$(P)"
 	@$(MAKE) --no-print-directory run
+
+# A preset as a dvc experiment named after it: `dvc exp run -S ...` with the preset's values, the
+# workspace's params.yaml untouched; stages the preset does not change come from DVC's run cache
+# (after a make run), the others run one at a time (dvc repro)
+experiment: install
+	@test -n "$(P)" || { echo "make experiment P=<file>: a preset, e.g. one of: $$(ls presets | tr '\n' ' ')" >&2; exit 2; }
+	@"$(BIN)/python" -m synthset.runlock
+	"$(BIN)/dvc" exp run -n "$(basename $(notdir $(P)))" $$("$(BIN)/synthset" preset --dvc-args "$(P)")
+	@echo
+	@echo "Report: $(CURDIR)/results/report/index.html  (compare: dvc exp show --only-changed)"
+
+diffusion:
+	@$(MAKE) --no-print-directory experiment P=presets/diffusion.yaml
+
+dp:
+	@$(MAKE) --no-print-directory experiment P=presets/dp.yaml
 
 # one worker per core: the pipeline tests run their stages one at a time on one thread each,
 # so a second worker uses the second core; a test file stays on one worker (its fixtures, SLURM)
