@@ -6,8 +6,10 @@
 
 The page is opened as a file:// URL in headless Chromium through Selenium, lazy
 images are forced to load, and what a reader would see is collected: the title, the
-h2 headings, every <img> and whether it resolved, and the browser console's SEVERE
-entries (failed resource loads and uncaught JS errors).
+h2 headings, every <img> and whether it resolved, the browser console's SEVERE
+entries (failed resource loads and uncaught JS errors), and the page's width against the
+1,280 px window (a page wider than the window scrolls sideways) with the boxes whose content
+scrolls sideways inside them.
 
 Chromium and chromedriver come from the system. When missing they are installed from
 Debian's `chromium` and `chromium-driver` packages (as root, or with `sudo -n`); when
@@ -48,6 +50,9 @@ class PageCheck:
     headings: list[str]  # the text of every <h2>, in document order
     images: list[tuple[str, bool]]  # (src attribute, loaded with a non-zero natural width)
     errors: list[str] = field(default_factory=list)  # SEVERE console entries, and image-wait timeouts
+    page_width: int = 0  # document.documentElement.scrollWidth: wider than window_width = the page scrolls sideways
+    window_width: int = 0  # the browser window's inner width (check_page opens it 1,280 px wide)
+    scrolled_boxes: list[str] = field(default_factory=list)  # elements whose content scrolls sideways in them
 
     @property
     def broken_images(self) -> list[str]:
@@ -165,6 +170,11 @@ return {
   headings: Array.from(document.querySelectorAll('h2'), h => h.textContent.replace(/\\s+/g, ' ').trim()),
   images: Array.from(document.querySelectorAll('img'),
                      i => [i.getAttribute('src') || '', i.complete && i.naturalWidth > 0]),
+  page_width: document.documentElement.scrollWidth,
+  window_width: window.innerWidth,
+  scrolled_boxes: Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')),
 };
 """
 _EAGER = """
@@ -222,6 +232,8 @@ def check_page(html_path: str | os.PathLike, *, eager: bool = True, timeout: flo
         seen = driver.execute_script(_COLLECT)
         errors = [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"] + errors
         return PageCheck(title=seen["title"], headings=list(seen["headings"]),
-                         images=[(src, bool(ok)) for src, ok in seen["images"]], errors=errors)
+                         images=[(src, bool(ok)) for src, ok in seen["images"]], errors=errors,
+                         page_width=seen["page_width"], window_width=seen["window_width"],
+                         scrolled_boxes=list(seen["scrolled_boxes"]))
     finally:
         driver.quit()

@@ -42,6 +42,16 @@ def test_missing_image_is_broken_and_logged(tmp_path):
     assert any("missing.png" in e for e in page.errors), page.errors
 
 
+def test_page_width_against_the_window(tmp_path):
+    narrow = check_page(_page(tmp_path / "narrow.html", "<p>text</p>"))
+    assert narrow.window_width == 1280 and narrow.page_width <= narrow.window_width
+    assert narrow.scrolled_boxes == []
+    wide = check_page(_page(tmp_path / "wide.html", "<table><tr><td style='min-width:2000px'>x</td></tr></table>"
+                            "<div class='box' style='overflow-x:auto;width:300px'><p style='width:900px'>y</p></div>"))
+    assert wide.page_width > wide.window_width
+    assert wide.scrolled_boxes == ["div.box"]
+
+
 def test_corrupt_image_is_broken(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a png at all")
     page = check_page(_page(tmp_path / "index.html", "<img src='bad.png'>"))

@@ -14,7 +14,7 @@ from conftest import shipped
 from synthset.classify.figures import confusion_png
 from synthset.io import ImageSet, write_json
 from synthset.release import model_card
-from synthset.report import ArchResult, PCAResult, build_report, headline, summary_table
+from synthset.report import ArchResult, PCAResult, build_report, headline, release_line, report_tables
 
 
 def pca_outputs(results, mode: str, accs: list[float], vals: list[float] | None = None) -> None:
@@ -39,17 +39,18 @@ def pca_outputs(results, mode: str, accs: list[float], vals: list[float] | None 
 
 def test_pca_rows_quote_the_n_chosen_on_validation_from_its_metrics_file(tmp_path):
     pca_outputs(tmp_path, "sample", [0.8, 0.915, 0.93], vals=[0.8, 0.95, 0.94])  # test would pick n=16
-    row = summary_table([PCAResult("sample", tmp_path)]).iloc[0]
-    assert row["Generator"] == "PCA sample (n=4)"
-    assert (row["Acc (fake)"], row["Acc (real baseline)"], row["Copies"]) == ("91.5%", "97.0%", "20.0%")
-    assert row["Mean SSIM"] == "0.250" and row["Train (s)"] == "0"  # fit_seconds 0.5 rounds to 0
-    assert row["Acc (mixed best)"] == "–"  # PCA has no mixed sets
+    tables = report_tables([PCAResult("sample", tmp_path)])
+    utility, realism, privacy = (tables[t].iloc[0] for t in ("utility", "realism", "privacy"))
+    assert utility["Generator"] == realism["Generator"] == privacy["Generator"] == "PCA sample (n=4)"
+    assert (utility["Acc (fake)"], privacy["Copies"]) == ("91.5%", "20.0%")
+    assert realism["Mean SSIM"] == "0.250" and utility["Train (s)"] == "0"  # fit_seconds 0.5 rounds to 0
+    assert utility["Acc (mixed best)"] == "–" and privacy["Attack"] == "–"  # PCA has no mixed sets, no audit
 
 
 def test_missing_metrics_show_a_dash_not_a_number(tmp_path):
-    row = summary_table([ArchResult("dcgan", tmp_path), PCAResult("reconstruct", tmp_path)])
-    assert set(row.iloc[:, 1:].to_numpy().ravel()) == {"–"}
-    assert list(row["Generator"]) == ["dcgan", "PCA reconstruct"]
+    for table in report_tables([ArchResult("dcgan", tmp_path), PCAResult("reconstruct", tmp_path)]).values():
+        assert set(table.iloc[:, 1:].to_numpy().ravel()) == {"–"}
+        assert list(table["Generator"]) == ["dcgan", "PCA reconstruct"]
 
 
 def test_report_has_the_pca_curve_tables_and_every_grid(tmp_path):
@@ -114,8 +115,8 @@ def test_intervals_stand_beside_the_accuracies_and_a_gap_whose_interval_covers_z
                 "acc_real_low": 0.948, "acc_real_high": 0.972, "vs_real": -0.005, "vs_real_low": -0.016,
                 "vs_real_high": 0.006, "interval_confidence": 0.95})
     sngan = ArchResult("sngan", tmp_path)
-    row = summary_table([sngan]).iloc[0]
-    assert (row["Acc (fake)"], row["Acc (real baseline)"]) == ("95.5% [94.0, 97.0]", "96.0% [94.8, 97.2]")
+    row = report_tables([sngan])["utility"].iloc[0]
+    assert (row["Acc (fake)"], row["vs real (points)"]) == ("95.5% [94.0, 97.0]", "-0.5 [-1.6, +0.6]")
     text = headline([sngan], [])
     assert ("0.5 points below the same classifier trained on the real images (96.0%), 95 % interval: 0.6 above "
             "to 1.6 below (a tie: the interval covers 0)") in text
@@ -154,7 +155,7 @@ def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
 
 
 def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_path):
-    from synthset.report import release_advice
+    from synthset.report.sections import release_advice
 
     rules = shipped().report.release
     for arch, acc, copies, tpr in (("dcgan", 0.95, 0.02, 0.012), ("sngan", 0.80, 0.02, 0.012),
@@ -170,10 +171,16 @@ def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_pa
     assert copying.startswith("<b>Do not release.</b>") and "reproduces training images" in copying
     assert leaking.startswith("<b>Do not release.</b>") and "membership in the training set leaks" in leaking
     assert "GAN-Leaks, from the released images" in leaking
+    archs = [ArchResult(a, tmp_path) for a in ("dcgan", "sngan", "cdcgan", "cgan")]
+    privacy = report_tables(archs, rules)["privacy"]  # the summary's privacy table ends with the same verdicts
+    assert list(privacy["Verdict"]) == ["release"] + ["do not release"] * 3
+    assert list(privacy.columns[-5:]) == ["Attack", "Attack AUC", "Attack TPR@1%FPR", "DP epsilon", "Verdict"]
+    assert release_line(archs, rules) == ("<b>Can I release this?</b> Release: dcgan; do not release: sngan, "
+                                          "cdcgan, cgan (each generator's section says why).")
 
 
 def test_filter_note_names_the_generators_left_unfiltered(tmp_path):
-    from synthset.report import filter_note
+    from synthset.report.sections import filter_note
 
     write_json(tmp_path / "metrics" / "sample" / "cdcgan.json", {"keep": "agreeing", "kept_share": 0.98})
     write_json(tmp_path / "metrics" / "sample" / "cdcgan_dp.json",
@@ -213,3 +220,59 @@ def test_any_class_or_file_name_reaches_figures_report_and_card_as_text(names):
                 assert html.escape(name, quote=False) in text or html.escape(name) in text
                 if name.startswith(("<script", "<img")):
                     assert name not in text
+
+
+def arch_outputs(results: Path, arch: str, rng: np.random.Generator, shape=(32, 32, 3)) -> None:
+    """What the stages write for one generator, every number the report shows at its widest
+    (intervals everywhere, a DP budget), for a layout check."""
+    images = ImageSet(rng.integers(0, 255, (8, *shape), dtype=np.uint8), np.repeat(np.arange(4), 2),
+                      ["car", "minibus", "pickup", "truck"])
+    images.save(results / "samples" / arch / "samples.npz")
+    live = results / "live" / "train_gan" / arch
+    for name in ("loss_d", "loss_g", "d_acc_real", "d_acc_fake"):
+        (live / "plots" / "metrics" / "train").mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"step": range(20), name: rng.random(20)}).to_csv(
+            live / "plots" / "metrics" / "train" / f"{name}.tsv", sep="\t", index=False)
+    write_json(live / "metrics.json", {"train_seconds": 12345.6, "dp_epsilon": 9.998, "dp_delta": 1e-5})
+    shares = {k: 0.8765 for k in ("acc_fake", "acc_real", "acc_mixed_best", "acc_ssim_selected")}
+    write_json(results / "metrics" / "tstr" / f"{arch}.json",
+               {**shares, "acc_fake_low": 0.8512, "acc_fake_high": 0.8999, "vs_real": -0.1234,
+                "vs_real_low": -0.1456, "vs_real_high": -0.1012, "interval_confidence": 0.95})
+    write_json(results / "metrics" / "fidelity" / f"{arch}.json",
+               {"fid": 1234.567, "kid": 0.01234, "inception_score": 3.456, "precision": 0.876, "recall": 0.543,
+                "gan_test_accuracy": 0.9876})
+    write_json(results / "metrics" / "sample" / f"{arch}.json", {"keep": "agreeing", "kept_share": 0.8123})
+    write_json(results / "metrics" / "ssim" / f"{arch}.json", {"mean": 0.1234})
+    write_json(results / "metrics" / "privacy" / f"{arch}.json", {"copy_share": 0.0123, "test_share": 0.01})
+    write_json(results / "metrics" / "audit" / f"{arch}.json",
+               {"strongest": "gan_leaks_g", "auc": 0.5123, "tpr_at_0.01": 0.0123,
+                "attacks": {"gan_leaks_g": {"description": "GAN-Leaks with G (white-box: the released generator)"}}})
+
+
+def test_report_fits_a_laptop_screen_with_every_generator_and_pca(tmp_path):
+    """Issue 26: at a 1,280 px window the summary's tables, with intervals on every accuracy, eight
+    generators and both PCA modes, on colour photos, fit the page: nothing scrolls sideways, neither
+    the page nor a table inside it."""
+    from browser import check_page
+
+    results, rng = tmp_path / "results", np.random.default_rng(0)
+    archs = ["dcgan", "cdcgan", "cdcgan_late", "sngan", "cgan", "wgan_gp", "cdcgan_dp", "ddpm"]
+    for arch in archs:
+        arch_outputs(results, arch, rng)
+    pca_outputs(results, "sample", [0.8, 0.9, 0.85])
+    pca_outputs(results, "reconstruct", [0.7, 0.95, 0.96])
+    real = ImageSet(rng.integers(0, 255, (8, 32, 32, 3), dtype=np.uint8), np.repeat(np.arange(4), 2),
+                    ["car", "minibus", "pickup", "truck"])
+    page = build_report(real, [ArchResult(a, results) for a in archs], tmp_path / "report", 2,
+                        {"model": "resnet14", "accuracy": 0.94, "test_images": 640},
+                        pcas=[PCAResult("sample", results), PCAResult("reconstruct", results)],
+                        release_rules=shipped().report.release)
+    text = page.read_text()
+    for title in ("Utility: ", "Realism: ", "Privacy: "):
+        assert f"<h3>{title}" in text
+    assert "87.6% [85.1, 90.0]" in text and "-12.3 [-14.6, -10.1]" in text and "GAN-Leaks with G" in text
+    seen = check_page(page)
+    assert seen.errors == [] and seen.broken_images == []
+    assert seen.window_width == 1280
+    assert seen.page_width <= seen.window_width, f"the page is {seen.page_width} px wide"
+    assert seen.scrolled_boxes == [], f"these scroll sideways at 1,280 px: {seen.scrolled_boxes}"

@@ -197,6 +197,7 @@ def expect_report(index: Path) -> None:
     assert page.errors == []
     assert page.broken_images == []
     assert page.headings == ["Summary", "dcgan", "sngan", "PCA baseline"]
+    assert page.page_width <= page.window_width == 1280 and page.scrolled_boxes == []  # fits a laptop screen
     names = {src for src, _ in page.images}
     for expected in ("real_grid.png", "dcgan_generated.png", "sngan_curves.png", "pca_curve.png", "mixed_curves.png",
                      "pca_sample_grid_n0001.png", "dcgan_tstr_mixed.png", "sngan_privacy_knn_pixels.png"):

@@ -17,17 +17,10 @@ import numpy as np
 
 from .intervals import ANSWER_SETS, ANSWERS, Interval, paired_difference
 from .io import read_json
+from .metric_registry import summary_keys
 from .verdict import Verdict, release_verdict
 
-ARCH_KEYS = {  # summary key: (metrics file under results/, key in it); numbers, one column each
-    "acc_fake": ("metrics/tstr/{}.json", "acc_fake"),
-    "acc_fake_low": ("metrics/tstr/{}.json", "acc_fake_low"),
-    "acc_fake_high": ("metrics/tstr/{}.json", "acc_fake_high"),
-    "fid": ("metrics/fidelity/{}.json", "fid"),
-    "copy_share": ("metrics/privacy/{}.json", "copy_share"),
-    "attack_tpr": ("metrics/audit/{}.json", "tpr_at_0.01"),  # the strongest attack the release allows, at 1 % FPR
-    "train_seconds": ("live/train_gan/{}/metrics.json", "train_seconds"),
-}
+ARCH_KEYS = summary_keys()  # summary key: (metric, key in its stage file); numbers, one column each
 WORD_KEYS = ("verdict", "gated_by")  # the release verdict and the attack that judged its privacy
 PCA_KEYS = {"acc_fake": "acc_fake"}  # its n, realism and copies: the PCA metrics files and the report
 MAX_COLUMNS = 40  # `dvc exp show` of the default run (4 archs, 2 PCA modes) fits a screen
@@ -62,7 +55,7 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
     baseline = read_json(results / "metrics" / "baseline.json")
     summary = {"real": {"acc": baseline["accuracy"]}}
     for arch in archs:
-        summary[arch] = {key: read_json(results / path.format(arch))[name] for key, (path, name) in ARCH_KEYS.items()}
+        summary[arch] = {key: read_json(metric.path(results, arch))[name] for key, (metric, name) in ARCH_KEYS.items()}
         tstr = read_json(results / "metrics" / "tstr" / f"{arch}.json")
         summary[arch]["vs_real"] = [tstr["vs_real_low"], tstr["vs_real_high"]]
         if "sample" in pca_modes:

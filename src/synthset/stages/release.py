@@ -4,32 +4,21 @@ from pathlib import Path
 
 from ..filtering import keep_for
 from ..io import read_json
+from ..metric_registry import card_entries
 from ..release import write_release
 from ..summary import arch_verdict
 from . import _cli
 
-# what the model card quotes from each evaluation stage's metrics
-CARD_METRICS = {"sample": ("kept_share",),
-                # each accuracy with its interval, and that of the paired difference to real (synthset.intervals)
-                "tstr": ("acc_fake", "acc_fake_low", "acc_fake_high", "acc_real", "acc_real_low", "acc_real_high",
-                         "vs_real_low", "vs_real_high", "interval_confidence", "acc_mixed_best", "acc_ssim_selected"),
-                "fidelity": ("fid", "fid_floor", "kid", "precision", "recall", "gan_test_accuracy",
-                             "inception_score"),
-                "privacy": ("copy_share", "copy_share_features"),
-                "audit": ("auc", "tpr_at_0.01", "epsilon_lower_bound"),
-                "ssim": ("mean",)}
-
-
 def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
-    found = {}
-    if (live / "metrics.json").exists():
-        trained = read_json(live / "metrics.json")
-        found.update({k: trained[k] for k in ("train_seconds", "dp_epsilon", "dp_delta") if k in trained})
-    for kind, keys in CARD_METRICS.items():
-        path = metrics / kind / f"{arch}.json"
-        if path.exists():
-            values = read_json(path)
-            found.update({f"{kind}.{k}": values[k] for k in keys if isinstance(values.get(k), (int, float))})
+    """The numbers the model card quotes (metric_registry: those marked `card`) that were measured:
+    from the training log in `live` and the evaluation stages' files under `metrics`."""
+    found, files = {}, {}
+    for metric, key, name in card_entries():
+        path = live / "metrics.json" if metric.source == "live" else metrics / metric.source / f"{arch}.json"
+        if path not in files:
+            files[path] = read_json(path) if path.exists() else {}
+        if isinstance(files[path].get(key), (int, float)):
+            found[name] = files[path][key]
     return found
 
 
