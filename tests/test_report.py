@@ -276,3 +276,25 @@ def test_report_fits_a_laptop_screen_with_every_generator_and_pca(tmp_path):
     assert seen.window_width == 1280
     assert seen.page_width <= seen.window_width, f"the page is {seen.page_width} px wide"
     assert seen.scrolled_boxes == [], f"these scroll sideways at 1,280 px: {seen.scrolled_boxes}"
+
+
+def test_one_line_in_the_metric_registry_reaches_report_summary_and_model_card(tmp_path, monkeypatch):
+    """Issue 30: a metric is added where it is listed once; the report's table, summary.json (so
+    `dvc exp show`) and the release's model card all pick it up from there."""
+    from synthset import metric_registry
+    from synthset.stages.release import card_metrics
+    from synthset.summary import summarize
+
+    results = tmp_path / "results"
+    arch_outputs(results, "sngan", np.random.default_rng(0))
+    write_json(results / "metrics" / "fidelity" / "sngan.json", {"fid": 12.0, "density": 0.4321})
+    write_json(results / "metrics" / "baseline.json", {"accuracy": 0.9})
+    density = metric_registry.Metric("density", "fidelity", "Density", "num", "realism", summary="density", card=True)
+    params = shipped()
+    before = summarize(results, ["sngan"], [], params.report.release, params.evaluate)["sngan"]
+    monkeypatch.setattr(metric_registry, "METRICS", (*metric_registry.METRICS, density))
+    realism = report_tables([ArchResult("sngan", results)])["realism"]
+    assert realism["Density"].tolist() == ["0.432"] and "Density" not in report_tables([])["utility"]
+    after = summarize(results, ["sngan"], [], params.report.release, params.evaluate)["sngan"]
+    assert after == {**before, "density": 0.4321} and "density" not in before
+    assert card_metrics(results / "live" / "train_gan" / "sngan", results / "metrics", "sngan")["fidelity.density"] == 0.4321

@@ -20,7 +20,6 @@ from .io import read_json
 from .metric_registry import summary_keys
 from .verdict import Verdict, release_verdict
 
-ARCH_KEYS = summary_keys()  # summary key: (metric, key in its stage file); numbers, one column each
 WORD_KEYS = ("verdict", "gated_by")  # the release verdict and the attack that judged its privacy
 PCA_KEYS = {"acc_fake": "acc_fake"}  # its n, realism and copies: the PCA metrics files and the report
 MAX_COLUMNS = 40  # `dvc exp show` of the default run (4 archs, 2 PCA modes) fits a screen
@@ -55,7 +54,8 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
     baseline = read_json(results / "metrics" / "baseline.json")
     summary = {"real": {"acc": baseline["accuracy"]}}
     for arch in archs:
-        summary[arch] = {key: read_json(metric.path(results, arch))[name] for key, (metric, name) in ARCH_KEYS.items()}
+        summary[arch] = {key: read_json(metric.path(results, arch))[name]
+                         for key, (metric, name) in summary_keys().items()}
         tstr = read_json(results / "metrics" / "tstr" / f"{arch}.json")
         summary[arch]["vs_real"] = [tstr["vs_real_low"], tstr["vs_real_high"]]
         if "sample" in pca_modes:
