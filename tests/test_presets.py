@@ -1,4 +1,4 @@
-"""presets/: short override files for the seeds' setups, valid on top of params.yaml (README "Reproducing the seeds")."""
+"""presets/: short override files for the seeds' setups, valid on top of params.yaml (docs/seeds.md)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -281,14 +281,14 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(project: Path):
 
 
 def key_columns(arch: str) -> str:
-    """README's `dvc exp show --keep` pattern: seed 003's F, D, B and the four numbers to compare."""
+    """docs/experiments.md's `dvc exp show --keep` pattern: seed 003's F, D, B and the four numbers to compare."""
     return (rf"Experiment|gan\.{arch}\.(capacity|d_depth|batch_size)$"
             rf"|(.*summary\.json:)?{arch}\.(acc_fake|fid|copy_share|train_seconds)$")
 
 
 @pytest.mark.slow
 def test_dvc_exp_queued_grid_then_table_and_curves(project: Path):
-    """README "Comparing settings with dvc exp": a grid queued with DVC's sweep syntax, run
+    """docs/experiments.md, "A grid": a grid queued with DVC's sweep syntax, run
     with --run-all, compared as a table of params and key metrics and as overlaid curves."""
     queued = run(["dvc", "exp", "run", "--queue", "-S", "gan.archs=[dcgan]", "-S", "pca.modes=[sample]",
                   "-S", "gan.dcgan.capacity=1,2"], project)
