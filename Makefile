@@ -11,13 +11,17 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: run preset experiment diffusion dp test install clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed .dvc/offline_plots.html
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv "$(VENV)"
 	"$(BIN)/python" -m pip install --upgrade pip
 	"$(BIN)/python" -m pip install -e '.[test]'
 	touch $@
+
+# dvc plots show / diff pages with Vega inlined, for machines without the internet (synthset.offline_plots)
+.dvc/offline_plots.html: $(VENV)/.installed
+	"$(BIN)/python" -m synthset.offline_plots
 
 # Snakemake runs the stages side by side, one per core (params.yaml `threads: 1`), the same
 # commands as dvc.yaml's; dvc commit then records the outputs in dvc.lock, so `dvc repro`,

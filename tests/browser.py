@@ -53,6 +53,7 @@ class PageCheck:
     page_width: int = 0  # document.documentElement.scrollWidth: wider than window_width = the page scrolls sideways
     window_width: int = 0  # the browser window's inner width (check_page opens it 1,280 px wide)
     scrolled_boxes: list[str] = field(default_factory=list)  # elements whose content scrolls sideways in them
+    plots: int = 0  # charts vega-embed drew (the svg or canvas of class marks in a .vega-embed box)
 
     @property
     def broken_images(self) -> list[str]:
@@ -170,6 +171,7 @@ return {
   headings: Array.from(document.querySelectorAll('h2'), h => h.textContent.replace(/\\s+/g, ' ').trim()),
   images: Array.from(document.querySelectorAll('img'),
                      i => [i.getAttribute('src') || '', i.complete && i.naturalWidth > 0]),
+  plots: document.querySelectorAll('.vega-embed .marks').length,
   page_width: document.documentElement.scrollWidth,
   window_width: window.innerWidth,
   scrolled_boxes: Array.from(document.querySelectorAll('body *'))
@@ -186,12 +188,14 @@ _PENDING = "return Array.from(document.querySelectorAll('img')).filter(i => !i.c
 
 
 def check_page(html_path: str | os.PathLike, *, eager: bool = True, timeout: float = 30.0,
-               binaries: tuple[str, str] | None = None) -> PageCheck:
+               binaries: tuple[str, str] | None = None, offline: bool = False) -> PageCheck:
     """Open `html_path` in headless Chromium and report what loaded and what failed.
 
     eager: turn every lazy <img> eager and scroll to the bottom, then wait until every
     image has finished (loaded or failed). False looks at the page as first loaded.
     binaries: (chromium, chromedriver); by default ensure_chromium().
+    offline: no network: every http(s) request goes to a proxy that is not there (port 9 on the
+    loopback), so the page sees what it would on a machine without the internet; file:// loads.
     """
     from selenium import webdriver
     from selenium.common.exceptions import SessionNotCreatedException, TimeoutException
@@ -208,6 +212,9 @@ def check_page(html_path: str | os.PathLike, *, eager: bool = True, timeout: flo
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=1280,900", "--no-first-run", "--no-default-browser-check"):
         options.add_argument(flag)
+    if offline:
+        options.add_argument("--proxy-server=http://127.0.0.1:9")
+        options.add_argument("--proxy-bypass-list=<-loopback>")  # the loopback too goes to the dead proxy
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
@@ -234,6 +241,6 @@ def check_page(html_path: str | os.PathLike, *, eager: bool = True, timeout: flo
         return PageCheck(title=seen["title"], headings=list(seen["headings"]),
                          images=[(src, bool(ok)) for src, ok in seen["images"]], errors=errors,
                          page_width=seen["page_width"], window_width=seen["window_width"],
-                         scrolled_boxes=list(seen["scrolled_boxes"]))
+                         scrolled_boxes=list(seen["scrolled_boxes"]), plots=seen["plots"])
     finally:
         driver.quit()
