@@ -21,6 +21,7 @@ from conftest import ROOT, rule_blocks, run
 from synthset import summary as summary_keys
 from synthset.metric_registry import summary_keys as arch_summary_keys
 from synthset.codedeps import modules_run_by, stage_code
+from synthset.layout import Layout
 from synthset.params import json_schema
 from synthset.verdict import ORDER
 
@@ -108,6 +109,17 @@ def test_dvc_and_snakemake_declare_the_same_stages():
         data, inputs = {x for x in d.deps if not x.startswith("src/")}, {x for x in s.deps if not x.startswith("src/")}
         assert all(any(within(i, x) for x in data) for i in inputs), f"{name}: Snakemake reads more: {inputs - data}"
         assert all(any(within(i, x) for i in inputs) for x in data), f"{name}: DVC reads more: {data - inputs}"
+
+
+def test_dvc_yaml_writes_where_the_layout_module_says():
+    """synthset.layout names every output once for the code that reads results; dvc.yaml (and so
+    the rules, test above) keeps literal paths, which must be the same ones, stage by stage."""
+    layout = Layout()
+    stages = dvc_stages(ROOT)
+    assert stages
+    for name, stage in stages.items():
+        kind, _, item = name.partition("@")
+        assert stage.outs == {str(p) for p in layout.stage_outputs(kind, item or None)}, name
 
 
 def test_every_stage_depends_on_the_code_it_imports():

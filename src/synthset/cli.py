@@ -9,6 +9,7 @@ import os
 import sys
 
 from .device import resolve_device
+from .layout import Layout
 from .params import ParamsError
 from .release import check_output_folder, load_release, load_release_filter, write_image_folder
 from .sampling import sample_kept
@@ -93,8 +94,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="an override of params.yaml, as dvc exp run's -S: gan.cdcgan.epochs=150 (repeatable)")
     v.add_argument("--seeds", type=int, default=2, help="classifier seeds trained on the images (default 2)")
     v.add_argument("--params", default="params.yaml")
-    v.add_argument("--prepared", default="data/prepared/preprocess", help="folder of preprocess's train/val.npz")
-    v.add_argument("--filter", default="results/classifier/filter",
+    v.add_argument("--prepared", default=str(Layout().preprocessed("train").parent),
+                   help="folder of preprocess's train/val.npz")
+    v.add_argument("--filter", default=str(Layout().classifier("filter")),
                    help="train_classifier's filter (trained on train alone); trained here when missing")
     v.add_argument("--grid", help="folder for the training's progress grids (default: none kept)")
     v.add_argument("--log", help="a JSON-lines file each result is appended to")

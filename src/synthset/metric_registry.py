@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .layout import Layout
+
 REPORT_TABLES = {  # the report's tables, in order: a title and what each answers
     "utility": ("Utility", "how well a classifier learns from the generated images (tested on real ones)"),
     "realism": ("Realism", "how close the generated images are to the real ones"),
@@ -29,8 +31,8 @@ class Metric:
     interval: bool = False  # the stage writes `key`_low and `key`_high beside it (shown and carried with it)
 
     def path(self, results: Path, arch: str) -> Path:
-        return (results / "live" / "train_gan" / arch / "metrics.json" if self.source == "live"
-                else results / "metrics" / self.source / f"{arch}.json")
+        layout = Layout(results=Path(results))
+        return layout.train_metrics(arch) if self.source == "live" else layout.metrics(self.source, arch)
 
     @property
     def card_key(self) -> str:

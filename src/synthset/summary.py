@@ -17,6 +17,7 @@ import numpy as np
 
 from .intervals import ANSWER_SETS, ANSWERS, Interval, paired_difference
 from .io import read_json
+from .layout import Layout
 from .metric_registry import summary_keys
 from .verdict import Verdict, release_verdict
 
@@ -30,19 +31,19 @@ def arch_verdict(results: str | Path, arch: str, rules) -> Verdict:
     summary and the model card state it; evidence not measured counts against a release."""
     def found(path: Path) -> dict:
         return read_json(path) if path.exists() else {}
-    results = Path(results)
-    judged = {kind: found(results / "metrics" / kind / f"{arch}.json") for kind in ("tstr", "privacy", "audit")}
+    layout = Layout(results=Path(results))
+    judged = {kind: found(layout.metrics(kind, arch)) for kind in ("tstr", "privacy", "audit")}
     return release_verdict(judged["tstr"], judged["privacy"], rules, judged["audit"],
-                           found(results / "live" / "train_gan" / arch / "metrics.json"))
+                           found(layout.train_metrics(arch)))
 
 
 def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:
     """The generator's train-on-synthetic accuracy minus PCA sample's, paired on the same test
     images and classifier seeds (both sets learnt by classify.seeds classifiers)."""
-    results = Path(results)
-    with np.load(results / "evaluation" / "tstr" / arch / ANSWER_SETS) as answers:
+    layout = Layout(results=Path(results))
+    with np.load(layout.evaluation("tstr", arch) / ANSWER_SETS) as answers:
         fake = answers["fake"]
-    pca = np.load(results / "evaluation" / "pca" / "sample" / ANSWERS)
+    pca = np.load(layout.evaluation("pca", "sample") / ANSWERS)
     return paired_difference(fake, pca, evaluate.interval_bootstrap, evaluate.interval_confidence, evaluate.seed)
 
 
@@ -50,20 +51,20 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
     """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files, and each
     generator's paired difference to PCA sample (`evaluate`: the interval settings), where
     pca.modes has sample."""
-    results = Path(results)
-    baseline = read_json(results / "metrics" / "baseline.json")
+    results, layout = Path(results), Layout(results=Path(results))
+    baseline = read_json(layout.baseline())
     summary = {"real": {"acc": baseline["accuracy"]}}
     for arch in archs:
         summary[arch] = {key: read_json(metric.path(results, arch))[name]
                          for key, (metric, name) in summary_keys().items()}
-        tstr = read_json(results / "metrics" / "tstr" / f"{arch}.json")
+        tstr = read_json(layout.metrics("tstr", arch))
         summary[arch]["vs_real"] = [tstr["vs_real_low"], tstr["vs_real_high"]]
         if "sample" in pca_modes:
             vs_pca = versus_pca(results, arch, evaluate)
             summary[arch]["vs_pca"] = [vs_pca.low, vs_pca.high]
         summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
-        summary[arch]["gated_by"] = read_json(results / "metrics" / "audit" / f"{arch}.json")["strongest"]
+        summary[arch]["gated_by"] = read_json(layout.metrics("audit", arch))["strongest"]
     for mode in pca_modes:
-        best = read_json(results / "metrics" / "pca" / f"{mode}.json")
+        best = read_json(layout.metrics("pca", mode))
         summary[f"pca_{mode}"] = {key: best[name] for key, name in PCA_KEYS.items()}
     return summary

@@ -19,6 +19,7 @@ from .device import resolve_device, seed_everything
 from .filtering import keep_for
 from .intervals import accuracy_interval
 from .io import ImageSet
+from .layout import Layout
 from .params import DIFFUSION_ARCHS, Params, ParamsError
 from .sampling import sample_kept
 from .train.loop import train_gan
@@ -88,7 +89,7 @@ def main(ns, params: Params) -> dict:
     # a filter trained here is kept per train split and classifier recipe, outside every stage's outputs
     key = hashlib.sha256((prepared / "train.npz").read_bytes() + params.classify.model_dump_json().encode())
     result = score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
-                          Path(ns.grid) if ns.grid else None, Path("results/validation") / f"filter-{key.hexdigest()[:12]}")
+                          Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]))
     seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
     print(f"{ns.arch} {' '.join(ns.set)}: trained on its images {result['acc_val']:.1%} on val "
           f"[{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} images), "

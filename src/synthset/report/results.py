@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import read_json
+from ..layout import Layout
+
 
 @dataclass
 class ArchResult:
@@ -16,26 +18,30 @@ class ArchResult:
     name: str
     results: Path
 
+    @property
+    def layout(self) -> Layout:
+        return Layout(results=Path(self.results))
+
     def metrics(self, kind: str) -> dict:
-        path = (self.results / "live" / "train_gan" / self.name / "metrics.json" if kind == "live"
-                else self.results / "metrics" / kind / f"{self.name}.json")
+        """A stage's metrics file (kind "live": the training log's)."""
+        path = self.layout.train_metrics(self.name) if kind == "live" else self.layout.metrics(kind, self.name)
         return read_json(path) if path.exists() else {}
 
     def evaluation(self, kind: str, name: str) -> Path:
-        return self.results / "evaluation" / kind / self.name / name
+        return self.layout.evaluation(kind, self.name) / name
 
     def summary(self) -> dict:
         """Its entry in summary.json (the comparisons computed there), or {} before the summary ran."""
-        path = self.results / "metrics" / "summary.json"
+        path = self.layout.summary()
         return read_json(path).get(self.name, {}) if path.exists() else {}
 
     @property
     def samples(self) -> Path:
-        return self.results / "samples" / self.name / "samples.npz"
+        return self.layout.samples(self.name)
 
     @property
     def mixed_curve(self) -> Path:
-        return self.results / "plots" / "mixed" / f"{self.name}.csv"
+        return self.layout.mixed_curve(self.name)
 
     @property
     def label(self) -> str:
@@ -50,12 +56,16 @@ class PCAResult:
     results: Path
 
     @property
+    def layout(self) -> Layout:
+        return Layout(results=Path(self.results))
+
+    @property
     def name(self) -> str:
         return f"pca_{self.mode}"
 
     @cached_property
     def _best(self) -> dict:
-        path = self.results / "metrics" / "pca" / f"{self.mode}.json"
+        path = self.layout.metrics("pca", self.mode)
         return read_json(path) if path.exists() else {}
 
     def metrics(self, kind: str) -> dict:
@@ -69,9 +79,9 @@ class PCAResult:
         return f"PCA {self.mode} (n={best_n})" if best_n else f"PCA {self.mode}"
 
     def curve(self) -> pd.DataFrame | None:
-        path = self.results / "plots" / "pca" / f"{self.mode}.csv"
+        path = self.layout.pca_curve(self.mode)
         return pd.read_csv(path) if path.exists() else None
 
     def previews(self) -> list[Path]:
         """The first images per class of every n (the pca stage's preview_n*.npz)."""
-        return sorted((self.results / "evaluation" / "pca" / self.mode).glob("preview_n*.npz"))
+        return sorted(self.layout.evaluation("pca", self.mode).glob("preview_n*.npz"))

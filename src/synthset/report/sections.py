@@ -55,8 +55,8 @@ def _figure(src: str | None, caption: str) -> str:
 def arch_section(a: ArchResult, out: Path, per_class: int, rules) -> tuple[list[str], list[str]]:
     name = a.name
     grid_png(ImageSet.load(a.samples), out / f"{name}_generated.png", per_class)
-    training_curves_png(a.results / "live" / "train_gan" / name, out / f"{name}_curves.png", name)
-    frames = progress_frames(a.results / "figures" / name)
+    training_curves_png(a.layout.live(name), out / f"{name}_curves.png", name)
+    frames = progress_frames(a.layout.figures(name))
     for f in frames:
         shutil.copyfile(f, out / f"{name}_{f.name}")
     figs = {key: _copy(a.evaluation(kind, file), out, f"{name}_{kind}_{file}") for key, kind, file in (

@@ -2,18 +2,19 @@
 from pathlib import Path
 
 from ..io import ImageSet, read_json
+from ..layout import Layout
 from ..report import ArchResult, PCAResult, build_report
 from . import _cli
 
 
 def main(ns, params):
     results = Path(ns.results)
+    layout = Layout(results=results)
     archs = [ArchResult(a, results) for a in params.gan.archs]
-    baseline_path = results / "metrics" / "baseline.json"
-    baseline = read_json(baseline_path) if baseline_path.exists() else None
+    baseline = read_json(layout.baseline()) if layout.baseline().exists() else None
     data_summary = read_json(ns.data_summary) if Path(ns.data_summary).exists() else None
     page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
-                        results / "classifier" / "real" / "confusion.png",
+                        layout.classifier("real") / "confusion.png",
                         [PCAResult(m, results) for m in params.pca.modes], data_summary, params.report.release)
     print(f"report: {page}")
 
