@@ -18,7 +18,7 @@ EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features"
                                           "kid_subset_size", "prdc_k", "copy_quantile", "interval_bootstrap",
                                           "interval_confidence", "seed")]
 STAGE_PARAMS = {
-    "ingest": ["data", "preprocess.color", "preprocess.image_size"],
+    "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
     "train_gan": ["device", "threads", "gan.seed", "gan.{arch}"],
     "sample": ["device", "threads", "sample"],

@@ -29,6 +29,7 @@ rule preprocess:
         train=f"{PREP}/train.npz",
         val=f"{PREP}/val.npz",
         test=f"{PREP}/test.npz",
+        resize=report(f"{PREP}/resize.json", caption="../report/data.rst", category="Data"),
     params:
         settings=settings("preprocess"),
         ingested=lambda wildcards, input: os.path.dirname(input.train),

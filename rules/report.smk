@@ -25,6 +25,7 @@ rule report:
     input:
         train=rules.preprocess.output.train,
         data_summary=rules.ingest.output.summary,
+        resize_summary=rules.preprocess.output.resize,
         samples=expand("results/samples/{arch}/samples.npz", arch=ARCHS),
         live=expand("results/live/train_gan/{arch}/metrics.json", arch=ARCHS),
         figures=expand("results/figures/{arch}", arch=ARCHS),
@@ -52,4 +53,4 @@ rule report:
         "../envs/synthset.yaml"
     shell:
         "python -m synthset.stages.report --train {input.train} --results results"
-        " --data-summary {input.data_summary} --out {output.report} 2> {log}"
+        " --data-summary {input.data_summary} --resize-summary {input.resize_summary} --out {output.report} 2> {log}"

@@ -16,10 +16,12 @@ from PIL import Image
 
 from conftest import VEHICLES, shipped, shipped_data
 from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
-                           preprocess, resize_center_crop, stratified_split)
+                           preprocess, resize_center_crop, resize_summary, stratified_split)
 from synthset.io import ImageSet, RaggedImageSet
 from synthset.params import DataParams, ParamsError
+from synthset.data.ingest import SPLITS
 from synthset.stages import ingest as ingest_stage
+from synthset.stages import preprocess as preprocess_stage
 
 
 
@@ -196,8 +198,8 @@ def _folder_data(root: Path, min_per_class: int) -> DataParams:
                       min_per_class=min_per_class, max_per_class=None, classes=None, seed=0)
 
 
-def test_ingest_summary_counts_upscaled_and_hard_cropped_images(tmp_path):
-    """A 5x5 icon and a 4000x40 strip among normal photos: the stage's summary.json names them."""
+def test_preprocess_counts_upscaled_and_hard_cropped_images(tmp_path):
+    """A 5x5 icon and a 4000x40 strip among normal photos: preprocess's resize.json names them."""
     root = tmp_path / "imgs"
     _make_folder(root, {"a": 6, "b": 6})  # 16..26 x 20..21 px: all below 32, none longer than 2:1
     odd = {"a/icon.png": (5, 5), "b/strip.png": (40, 4000), "a/tall.png": (80, 20),  # tall: both
@@ -206,7 +208,9 @@ def test_ingest_summary_counts_upscaled_and_hard_cropped_images(tmp_path):
         Image.fromarray(np.full((h, w, 3), 128, np.uint8)).save(root / name)
     params = SimpleNamespace(data=_folder_data(root, 4), preprocess=SimpleNamespace(color="rgb", image_size=32))
     ingest_stage.main(SimpleNamespace(out=str(tmp_path / "out")), params)
-    resize = json.loads((tmp_path / "out" / "summary.json").read_text())["resize"]
+    assert "resize" not in json.loads((tmp_path / "out" / "summary.json").read_text())  # ingest knows no size
+    preprocess_stage.main(SimpleNamespace(ingested=str(tmp_path / "out"), out=str(tmp_path / "prep")), params)
+    resize = json.loads((tmp_path / "prep" / "resize.json").read_text())
     assert resize["image_size"] == 32
     assert resize["upscaled"]["total"] == 12 + 2  # the 12 small photos, the icon and the tall one
     assert resize["cropped_over_half"]["total"] == 2
@@ -220,18 +224,18 @@ def test_ingest_summary_counts_upscaled_and_hard_cropped_images(tmp_path):
         assert resize[key] == {**per_split, "total": len(names)}
 
 
-def test_ingest_summary_names_the_icon_when_the_rest_is_fine(tmp_path):
+def test_resize_summary_names_the_icon_when_the_rest_is_fine(tmp_path):
     root = tmp_path / "imgs"
     for k, cls in enumerate(("a", "b")):
         (root / cls).mkdir(parents=True)
         for i in range(5):
             Image.fromarray(np.full((40 + i, 50, 3), 60 * k, np.uint8)).save(root / cls / f"p{i}.png")
     Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(root / "a" / "icon.png")
-    summary = ingest(_folder_data(root, 5), "rgb", tmp_path / "out", image_size=32)
-    assert summary["resize"]["upscaled"]["total"] == 1 and summary["resize"]["examples"]["upscaled"] == ["a/icon.png"]
-    assert summary["resize"]["cropped_over_half"]["total"] == 0
-    assert summary["resize"]["examples"]["cropped_over_half"] == []
-    assert "resize" not in ingest(_folder_data(root, 5), "rgb", tmp_path / "o2")  # no size given, nothing said
+    ingest(_folder_data(root, 5), "rgb", tmp_path / "out")
+    resize = resize_summary({split: RaggedImageSet.load(tmp_path / "out" / f"{split}.npz") for split in SPLITS}, 32)
+    assert resize["upscaled"]["total"] == 1 and resize["examples"]["upscaled"] == ["a/icon.png"]
+    assert resize["cropped_over_half"]["total"] == 0 and resize["examples"]["cropped_over_half"] == []
+    assert resize_summary({"train": RaggedImageSet.load(tmp_path / "out" / "train.npz")}, 4)["upscaled"]["total"] == 0
 
 
 def test_ingest_no_skips_writes_header_only(tmp_path):

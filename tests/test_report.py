@@ -125,15 +125,14 @@ def test_intervals_stand_beside_the_accuracies_and_a_gap_whose_interval_covers_z
     assert "95 % interval: 1.8 below to 4.2 below." in headline([sngan], [])  # no tie
 
 
-def test_report_header_says_what_ingest_did_to_the_data(tmp_path):
+def test_report_header_says_what_ingest_and_preprocess_did_to_the_data(tmp_path):
     real = ImageSet(np.zeros((4, 8, 8, 1), np.uint8), np.repeat([0, 1], 2), ["a", "b"])
-    summary = {"images": {"train": 30, "val": 4, "test": 8}, "skipped": 2,  # ingest's summary.json
-               "resize": {"image_size": 32,
-                          "upscaled": {"train": 2, "val": 0, "test": 1, "total": 3},
-                          "cropped_over_half": {"train": 1, "val": 0, "test": 0, "total": 1},
-                          "examples": {"upscaled": ["a/icon.png", "a/tall.png", "b/s&m.png"],
-                                       "cropped_over_half": ["b/strip.png"]}}}
-    page = build_report(real, [], tmp_path / "report", 2, data_summary=summary)
+    summary = {"images": {"train": 30, "val": 4, "test": 8}, "skipped": 2}  # ingest's summary.json
+    resize = {"image_size": 32,  # preprocess's resize.json
+              "upscaled": {"train": 2, "val": 0, "test": 1, "total": 3},
+              "cropped_over_half": {"train": 1, "val": 0, "test": 0, "total": 1},
+              "examples": {"upscaled": ["a/icon.png", "a/tall.png", "b/s&m.png"], "cropped_over_half": ["b/strip.png"]}}
+    page = build_report(real, [], tmp_path / "report", 2, data_summary=summary, resize_summary=resize)
     line = ("Data: 2 unreadable file(s) skipped; 3 of 42 images smaller than 32 px, upscaled "
             "(e.g. a/icon.png, a/tall.png, b/s&m.png); 1 of 42 images longer than 2:1, over half their area "
             "cropped away (e.g. b/strip.png).")

@@ -380,7 +380,7 @@ def test_snakemake_runs_the_same_pipeline(project: Path):
 
 # Snakemake report category -> outputs (or files in output folders) it must hold
 MARKED = {
-    "Data": ["data/prepared/ingest/summary.json"],
+    "Data": ["data/prepared/ingest/summary.json", "data/prepared/preprocess/resize.json"],
     "Training": ["results/figures/dcgan/epoch_0000.png", "results/live/train_gan/sngan/metrics.json"],
     "Utility (TSTR)": ["results/metrics/baseline.json", "results/classifier/real/confusion.png",
                        "results/metrics/tstr/dcgan.json", "results/evaluation/tstr/sngan/mixed.png",

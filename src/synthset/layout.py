@@ -31,6 +31,10 @@ class Layout:
     def preprocessed(self, split: str) -> Path:
         return self.prepared / "preprocess" / f"{split}.npz"
 
+    def resize_summary(self) -> Path:
+        """What preprocess's resize did to images of other sizes (upscaled, cropped hard)."""
+        return self.prepared / "preprocess" / "resize.json"
+
     # one generator's training
     def model(self, arch: str) -> Path:
         return self.results / "models" / arch
@@ -106,7 +110,7 @@ class Layout:
         }
         whole = {
             "ingest": {*(self.ingested(s) for s in SPLITS), self.skipped(), self.ingest_summary()},
-            "preprocess": {self.preprocessed(s) for s in SPLITS},
+            "preprocess": {*(self.preprocessed(s) for s in SPLITS), self.resize_summary()},
             "train_classifier": {self.classifier("real"), self.classifier("filter"), self.baseline()},
             "summary": {self.summary()},
             "report": {self.report()},

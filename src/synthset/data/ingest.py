@@ -14,7 +14,6 @@ from sklearn.model_selection import train_test_split
 
 from synthset.data import sources
 from synthset.data.duplicates import describe, duplicate_groups, group_split
-from synthset.data.preprocess import resize_effects
 from synthset.io import RaggedImageSet, atomic_path, write_json
 from synthset.params import DataParams
 
@@ -97,24 +96,6 @@ def _read(params: DataParams, color: str, where: str):
 SPLITS = ("train", "val", "test")
 
 
-def resize_summary(sets: dict[str, RaggedImageSet], image_size: int, examples: int = 5) -> dict:
-    """What preprocess will do to these images at `image_size`: how many it upscales and how
-    many lose over half their area to the centre crop (see `resize_effects`), per split and in
-    total, with the first few names of each so the user can look at them.
-
-    Counted here, where the original sizes are still known, so that ingest's summary says what
-    happens to the data beside what was skipped."""
-    effects = {split: resize_effects(s.shapes, image_size) for split, s in sets.items()}
-    out = {"image_size": image_size}
-    names = {}
-    for i, key in enumerate(("upscaled", "cropped_over_half")):
-        counts = {split: int(e[i].sum()) for split, e in effects.items()}
-        out[key] = {**counts, "total": sum(counts.values())}
-        names[key] = [n for split, s in sets.items() for n, hit in zip(s.names, effects[split][i]) if hit][:examples]
-    out["examples"] = names
-    return out
-
-
 def split_keeping_copies_together(sets: dict[str, RaggedImageSet], params: DataParams):
     """{"train", "test"} with every group of identical images on one side, and the summary's
     account of the copies. A source with its own split (idx) keeps it, minus the test images
@@ -146,11 +127,8 @@ def _check_train_left(train, where: str) -> None:
                          "data.test_fraction or data.val_fraction")
 
 
-def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int | None = None) -> dict:
+def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
     """Read, check, cap and split the source; write train/val/test .npz, skipped.csv, summary.json.
-
-    With `image_size` (preprocess.image_size) the summary also says, under "resize", how many
-    images preprocess will upscale and how many lose over half their area to its centre crop.
 
     test is held out from everything but the reported numbers; val is carved from the
     train split for every choice made from data (PCA's n, selection thresholds), so that
@@ -202,11 +180,5 @@ def ingest(params: DataParams, color: str, out_dir: str | Path, image_size: int 
                     copies["groups"], copies["images"],
                     f", {copies['dropped_from_test']} test copies of train images dropped"
                     if copies.get("dropped_from_test") else "", out_dir / "summary.json")
-    if image_size:
-        summary["resize"] = r = resize_summary(sets, image_size)
-        if r["upscaled"]["total"] or r["cropped_over_half"]["total"]:
-            log.warning("%d image(s) smaller than %d px will be upscaled and %d longer than 2:1 lose over half "
-                        "their area to the centre crop; names in %s", r["upscaled"]["total"], image_size,
-                        r["cropped_over_half"]["total"], out_dir / "summary.json")
     write_json(out_dir / "summary.json", summary)
     return summary

@@ -47,6 +47,21 @@ def resize_effects(shapes, size: int) -> tuple[np.ndarray, np.ndarray]:
     return short < size, long > 2 * short
 
 
+def resize_summary(sets: dict[str, RaggedImageSet], image_size: int, examples: int = 5) -> dict:
+    """What resizing these splits to `image_size` does: how many images it upscales and how many
+    lose over half their area to the centre crop (see `resize_effects`), per split and in total,
+    with the first few names of each so the user can look at them (the report's header)."""
+    effects = {split: resize_effects(s.shapes, image_size) for split, s in sets.items()}
+    out = {"image_size": image_size}
+    names = {}
+    for i, key in enumerate(("upscaled", "cropped_over_half")):
+        counts = {split: int(e[i].sum()) for split, e in effects.items()}
+        out[key] = {**counts, "total": sum(counts.values())}
+        names[key] = [n for split, s in sets.items() for n, hit in zip(s.names, effects[split][i]) if hit][:examples]
+    out["examples"] = names
+    return out
+
+
 def convert_color(image: np.ndarray, color: str) -> np.ndarray:
     """gray -> rgb repeats the channel; rgb -> gray uses PIL's ITU-R 601-2 luma."""
     channels = image.shape[2]

@@ -31,8 +31,10 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto
 
 def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: int = 8,
                  baseline: dict | None = None, baseline_confusion: Path | None = None,
-                 pcas: list[PCAResult] = (), data_summary: dict | None = None, release_rules=None) -> Path:
-    """The report folder; `data_summary` is ingest's summary.json, shown in the header;
+                 pcas: list[PCAResult] = (), data_summary: dict | None = None, release_rules=None,
+                 resize_summary: dict | None = None) -> Path:
+    """The report folder; `data_summary` is ingest's summary.json and `resize_summary`
+    preprocess's resize.json, both stated in the header;
     `release_rules` (params report.release) decide each generator's "Can I release this?"."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -45,7 +47,7 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
              "measured on the held-out real test split that no generator saw.")
     lead = [text for text in (headline(archs, list(pcas)),
                               release_line(archs, release_rules) if release_rules is not None else None) if text]
-    note = data_note(data_summary)
+    note = data_note(data_summary, resize_summary)
     filtered = filter_note(archs)
     body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),
             "<h2>Summary</h2>", *([f'<div class="headline">{"".join(f"<p>{t}</p>" for t in lead)}</div>'] if lead else [])]

@@ -139,15 +139,14 @@ def pca_section(pcas: list[PCAResult], out: Path, acc_real: float | None,
     return body, md
 
 
-def data_note(summary: dict | None) -> str | None:
-    """One plain-text header line on what ingest did to the data (its summary.json): files
-    skipped, images upscaled, images that lost over half their area to the centre crop,
-    identical images kept together, with example names, so that results built on blown-up icons or slivers of strips are not read
-    without knowing it."""
+def data_note(summary: dict | None, resize: dict | None = None) -> str | None:
+    """One plain-text header line on what was done to the data: files skipped and identical
+    images kept together (ingest's summary.json), images upscaled and images that lost over half
+    their area to the centre crop (preprocess's resize.json), with example names, so that results
+    built on blown-up icons or slivers of strips are not read without knowing it."""
     if not summary:
         return None
     parts = [f"{summary.get('skipped', 0)} unreadable file(s) skipped"]
-    resize = summary.get("resize")
     if resize:
         total = sum(summary["images"].values())
         for key, words in (("upscaled", f"smaller than {resize['image_size']} px, upscaled"),

@@ -4,7 +4,7 @@ from . import _cli
 
 
 def main(ns, params):
-    ingest(params.data, params.preprocess.color, ns.out, params.preprocess.image_size)
+    ingest(params.data, params.preprocess.color, ns.out)
 
 
 if __name__ == "__main__":

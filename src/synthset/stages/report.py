@@ -13,9 +13,11 @@ def main(ns, params):
     archs = [ArchResult(a, results) for a in params.gan.archs]
     baseline = read_json(layout.baseline()) if layout.baseline().exists() else None
     data_summary = read_json(ns.data_summary) if Path(ns.data_summary).exists() else None
+    resize_summary = read_json(ns.resize_summary) if Path(ns.resize_summary).exists() else None
     page = build_report(ImageSet.load(ns.train), archs, Path(ns.out), params.report.grid_per_class, baseline,
                         layout.classifier("real") / "confusion.png",
-                        [PCAResult(m, results) for m in params.pca.modes], data_summary, params.report.release)
+                        [PCAResult(m, results) for m in params.pca.modes], data_summary, params.report.release,
+                        resize_summary)
     print(f"report: {page}")
 
 
@@ -23,7 +25,9 @@ if __name__ == "__main__":
     p = _cli.parser(__doc__)
     p.add_argument("--train", required=True, help="preprocessed train.npz (the real images shown)")
     p.add_argument("--results", default="results", help="the results folder the other stages wrote")
-    p.add_argument("--data-summary", default="data/prepared/ingest/summary.json",
-                   help="ingest's summary.json (skipped, upscaled and hard-cropped images), shown in the header")
+    p.add_argument("--data-summary", default=str(Layout().ingest_summary()),
+                   help="ingest's summary.json (skipped and identical images), stated in the header")
+    p.add_argument("--resize-summary", default=str(Layout().resize_summary()),
+                   help="preprocess's resize.json (upscaled and hard-cropped images), stated in the header")
     p.add_argument("--out", required=True, help="folder for index.html, report.md and the images")
     _cli.run(main, p)
