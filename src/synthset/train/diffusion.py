@@ -9,18 +9,18 @@ with exactly the weights of an uninterrupted run on the CPU.
 """
 from __future__ import annotations
 
-import time
+from types import SimpleNamespace
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..io import ImageSet
 from ..models.ddpm import DiffusionGenerator
 from ..models.factory import generator_kwargs
 from ..params import DiffusionParams
 from .checkpoint import Checkpointer
+from .epochs import run_epochs
 from .loop import check_finite, shuffled_batches
 from .tensors import to_tensor
 from .trainlog import TrainLog
@@ -42,24 +42,8 @@ def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torc
     images, labels = to_tensor(train.images).to(device), torch.from_numpy(train.labels).to(device)
     fixed_z = torch.randn(train.num_classes * log.grid_cols, model.latent_dim, generator=gen)
 
-    start, step = 1, 0
-    state = checkpointer.load() if checkpointer else None
-    if state:
-        model.load_state_dict(state["model"])
-        if ema:
-            ema.model.load_state_dict(state["ema"])
-        opt.load_state_dict(state["opt"])
-        warmup.load_state_dict(state["warmup"])
-        gen.set_state(state["gen"])
-        torch.set_rng_state(state["torch_rng"])
-        start, step = state["epoch"] + 1, state["step"]
-        log.resumed(state["epoch"], state["log_step"])
-    else:
-        log.progress_grid(sampler, fixed_z, epoch=0)
-
-    bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
-    for epoch in bar:
-        t0, seen = time.perf_counter(), 0
+    def run_epoch(epoch: int, step: int, bar) -> tuple[int, int]:
+        seen = 0
         model.train()
         for idx in shuffled_batches(len(labels), p.batch_size, gen):
             idx = idx.to(device)
@@ -80,15 +64,21 @@ def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torc
             check_finite(stats, arch, step, epoch)
             log.step(stats)
             bar.set_postfix(loss=f"{stats['loss']:.4f}")
-        seconds = time.perf_counter() - t0
-        log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
-        if epoch % p.grid_every == 0 or epoch == p.epochs:
-            log.progress_grid(sampler, fixed_z, epoch=epoch)
-        if checkpointer and epoch % p.checkpoint_every == 0 and epoch < p.epochs:
-            checkpointer.save({"model": model.state_dict(), "ema": ema.model.state_dict() if ema else None,
-                               "opt": opt.state_dict(), "warmup": warmup.state_dict(), "gen": gen.get_state(),
-                               "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step,
-                               "log_step": log.live.step}, log)
-        if on_epoch:
-            on_epoch(epoch, sampler)
+        return seen, step
+
+    def state_dict() -> dict:
+        return {"model": model.state_dict(), "ema": ema.model.state_dict() if ema else None,
+                "opt": opt.state_dict(), "warmup": warmup.state_dict()}
+
+    def load_state_dict(state: dict) -> None:
+        model.load_state_dict(state["model"])
+        if ema:
+            ema.model.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        warmup.load_state_dict(state["warmup"])
+
+    trainee = SimpleNamespace(run_epoch=run_epoch, state_dict=state_dict, load_state_dict=load_state_dict,
+                              draw_grid=lambda epoch: log.progress_grid(sampler, fixed_z, epoch=epoch))
+    run_epochs(arch, trainee, p.epochs, p.grid_every, p.checkpoint_every, gen, log, checkpointer,
+               on_epoch and (lambda epoch: on_epoch(epoch, sampler)))
     return sampler.eval()

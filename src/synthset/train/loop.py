@@ -14,19 +14,19 @@ with DP-SGD (train/dp.py).
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..io import ImageSet
 from ..models import build_pair, sampling_generator
 from ..params import ArchParams
 from .checkpoint import Checkpointer
 from .dp import PrivateD, make_private
+from .epochs import run_epochs
 from .trainlog import TrainLog
 from .augment import diff_augment
 from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty, mode_seeking_loss, paired_labels
@@ -209,21 +209,9 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
     use_amp = p.amp and device.type == "cuda"
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
 
-    start, step = 1, 0
-    state = checkpointer.load() if checkpointer else None
-    if state:
-        for u, s in zip(units, state["units"]):
-            u.load_state_dict(s)
-        gen.set_state(state["gen"])
-        torch.set_rng_state(state["torch_rng"])
-        start, step = state["epoch"] + 1, state["step"]
-        log.resumed(state["epoch"], state["log_step"])
-    else:
-        draw_grid(0)
-
-    bar = tqdm(range(start, p.epochs + 1), initial=start - 1, total=p.epochs, desc=arch, unit="epoch")
-    for epoch in bar:
-        t0, seen = time.perf_counter(), 0
+    def run_epoch(epoch: int, step: int, bar) -> tuple[int, int]:
+        """Every unit's batches of one epoch, interleaved (one DCGAN per class steps side by side)."""
+        seen = 0
         plans = [u.dp.batches(gen) if u.dp else shuffled_batches(len(u.labels), p.batch_size, gen)
                  for u in units]
         for i in range(max(len(plan) for plan in plans)):
@@ -245,14 +233,14 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
                 check_finite(mean, arch, step, epoch)
                 log.step(mean)
                 bar.set_postfix(loss_d=f"{mean['loss_d']:.3f}", loss_g=f"{mean['loss_g']:.3f}")
-        seconds = time.perf_counter() - t0
-        log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
-        if epoch % p.grid_every == 0 or epoch == p.epochs:
-            draw_grid(epoch)
-        if checkpointer and epoch % p.checkpoint_every == 0 and epoch < p.epochs:
-            checkpointer.save({"units": [u.state_dict() for u in units], "gen": gen.get_state(),
-                               "torch_rng": torch.get_rng_state(), "epoch": epoch, "step": step,
-                               "log_step": log.live.step}, log)
-        if on_epoch:
-            on_epoch(epoch, units)
+        return seen, step
+
+    def load_state_dict(state: dict) -> None:
+        for u, s in zip(units, state["units"]):
+            u.load_state_dict(s)
+
+    trainee = SimpleNamespace(run_epoch=run_epoch, draw_grid=draw_grid, load_state_dict=load_state_dict,
+                              state_dict=lambda: {"units": [u.state_dict() for u in units]})
+    run_epochs(arch, trainee, p.epochs, p.grid_every, p.checkpoint_every, gen, log, checkpointer,
+               on_epoch and (lambda epoch: on_epoch(epoch, units)))
     return recalibrate_batch_norm(sampler, train.num_classes)
