@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from filelock import FileLock
 
 from synthset.params import DataParams, Params, load_params
 from synthset.presets import apply_preset
@@ -88,11 +89,9 @@ def run(cmd: list[str], cwd: Path, check: bool = True, slurm: bool = False) -> s
     return proc
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's workflow files with tiny params, in its own git + DVC repo."""
-    dst = tmp_path / "project"
-    dst.mkdir()
+def make_project(dst: Path) -> Path:
+    """A copy of the project's workflow files with tiny params at `dst`, in its own git + DVC repo."""
+    dst.mkdir(parents=True)
     for name in ("dvc.yaml", "Snakefile", ".gitignore", ".dvcignore"):
         shutil.copy(ROOT / name, dst / name)
     for folder in ("rules", "schemas", "envs", "report", "profiles"):  # report/: captions of `snakemake --report`
@@ -103,11 +102,44 @@ def project(tmp_path: Path) -> Path:
     (dst / "data" / "raw").mkdir(parents=True)
     shutil.copy(ROOT / "data" / "raw" / "README.md", dst / "data" / "raw" / "README.md")
     shutil.copy(SHIPPED, dst / "params.yaml")
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
-    apply_preset(dst / "params.yaml", tmp_path / "tiny.yaml")
+    tiny = dst.parent / f"{dst.name}-tiny.yaml"
+    tiny.write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
+    apply_preset(dst / "params.yaml", tiny)
     run(["git", "init", "-q"], dst)
     run(["dvc", "init", "-q"], dst)
     run(["dvc", "config", "core.analytics", "false"], dst)
     run(["git", "add", "-A"], dst)
     run(["git", "commit", "-qm", "tiny project"], dst)
     return dst
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's workflow files with tiny params, in its own git + DVC repo, nothing run."""
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def tiny_built(tmp_path_factory) -> Path:
+    """The tiny project after make run's two steps, `snakemake --cores 2` and `dvc commit`: built once
+    per test session and shared by every xdist worker (the first to ask builds it, under a file lock,
+    while the others wait), instead of once by each pipeline test. Read it, never change it: a test
+    that changes a built project takes `built_project`, its own copy."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    target, done = shared / "tiny-built" / "project", shared / "tiny-built.done"
+    with FileLock(str(shared / "tiny-built.lock")):
+        if not done.exists():
+            shutil.rmtree(target.parent, ignore_errors=True)
+            make_project(target)
+            run(["snakemake", "--cores", "2"], target)
+            run(["dvc", "commit", "--force", "--quiet"], target)
+            done.touch()
+    return target
+
+
+@pytest.fixture
+def built_project(tiny_built: Path, tmp_path: Path) -> Path:
+    """A private copy of the built tiny project (git, DVC's cache and lock, Snakemake's records and the
+    files' times as they were), to run more on."""
+    return Path(shutil.copytree(tiny_built, tmp_path / "project", symlinks=True))
