@@ -2,7 +2,7 @@
 #              per core; DVC records the outputs), print the report path
 # make preset P=presets/photos32.yaml - write a preset's values into params.yaml, then make run
 # make diffusion, make dp - the default run with the diffusion model / the DP-SGD cdcgan beside the
-#              GANs, as one dvc experiment (params.yaml is left as it is)
+#              GANs, as one named dvc experiment (git keeps the baseline's params.yaml)
 # make test  - set up .venv, run the test suite
 VENV ?= .venv
 PYTHON ?= python3
@@ -44,7 +44,8 @@ preset: install
 	@$(MAKE) --no-print-directory run
 
 # A preset as a dvc experiment named after it: `dvc exp run -S ...` with the preset's values, the
-# workspace's params.yaml untouched; stages the preset does not change come from DVC's run cache
+# baseline in git; DVC sets the values in the workspace's params.yaml and runs there (git checkout
+# params.yaml returns to the baseline); stages the preset does not change come from DVC's run cache
 # (after a make run), the others run one at a time (dvc repro)
 experiment: install
 	@test -n "$(P)" || { echo "make experiment P=<file>: a preset, e.g. one of: $$(ls presets | tr '\n' ' ')" >&2; exit 2; }
