@@ -61,7 +61,10 @@ class Layout:
         return self.results / "samples" / arch / "ssim_selected.npz"
 
     def metrics(self, kind: str, name: str) -> Path:
-        """A stage's numbers for one generator (kind: the stage) or PCA mode (kind: pca)."""
+        """A stage's numbers for one generator (kind: the stage; "live": its training log's) or PCA
+        mode (kind: pca)."""
+        if kind == "live":
+            return self.train_metrics(name)
         return self.results / "metrics" / kind / f"{name}.json"
 
     def evaluation(self, kind: str, name: str) -> Path:

@@ -31,8 +31,7 @@ class Metric:
     interval: bool = False  # the stage writes `key`_low and `key`_high beside it (shown and carried with it)
 
     def path(self, results: Path, arch: str) -> Path:
-        layout = Layout(results=Path(results))
-        return layout.train_metrics(arch) if self.source == "live" else layout.metrics(self.source, arch)
+        return Layout(results=Path(results)).metrics(self.source, arch)
 
     @property
     def card_key(self) -> str:

@@ -32,9 +32,8 @@ def arch_verdict(results: str | Path, arch: str, rules) -> Verdict:
     def found(path: Path) -> dict:
         return read_json(path) if path.exists() else {}
     layout = Layout(results=Path(results))
-    judged = {kind: found(layout.metrics(kind, arch)) for kind in ("tstr", "privacy", "audit")}
-    return release_verdict(judged["tstr"], judged["privacy"], rules, judged["audit"],
-                           found(layout.train_metrics(arch)))
+    judged = {kind: found(layout.metrics(kind, arch)) for kind in ("tstr", "privacy", "audit", "live")}
+    return release_verdict(judged["tstr"], judged["privacy"], rules, judged["audit"], judged["live"])
 
 
 def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:
@@ -55,15 +54,17 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
     baseline = read_json(layout.baseline())
     summary = {"real": {"acc": baseline["accuracy"]}}
     for arch in archs:
-        summary[arch] = {key: read_json(metric.path(results, arch))[name]
-                         for key, (metric, name) in summary_keys().items()}
-        tstr = read_json(layout.metrics("tstr", arch))
+        needed = {*(m.path(results, arch) for m, _ in summary_keys().values()),
+                  layout.metrics("tstr", arch), layout.metrics("audit", arch)}
+        files = {path: read_json(path) for path in needed}  # each stage's file read once
+        summary[arch] = {key: files[metric.path(results, arch)][name] for key, (metric, name) in summary_keys().items()}
+        tstr = files[layout.metrics("tstr", arch)]
         summary[arch]["vs_real"] = [tstr["vs_real_low"], tstr["vs_real_high"]]
         if "sample" in pca_modes:
             vs_pca = versus_pca(results, arch, evaluate)
             summary[arch]["vs_pca"] = [vs_pca.low, vs_pca.high]
         summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
-        summary[arch]["gated_by"] = read_json(layout.metrics("audit", arch))["strongest"]
+        summary[arch]["gated_by"] = files[layout.metrics("audit", arch)]["strongest"]
     for mode in pca_modes:
         best = read_json(layout.metrics("pca", mode))
         summary[f"pca_{mode}"] = {key: best[name] for key, name in PCA_KEYS.items()}

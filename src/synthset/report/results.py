@@ -24,7 +24,7 @@ class ArchResult:
 
     def metrics(self, kind: str) -> dict:
         """A stage's metrics file (kind "live": the training log's)."""
-        path = self.layout.train_metrics(self.name) if kind == "live" else self.layout.metrics(kind, self.name)
+        path = self.layout.metrics(kind, self.name)
         return read_json(path) if path.exists() else {}
 
     def evaluation(self, kind: str, name: str) -> Path:
