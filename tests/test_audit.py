@@ -9,12 +9,19 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import shipped
+
 from synthset.data import load_digits, preprocess
+from synthset.figures.membership import roc_png
 from synthset.io import ImageSet, read_json
-from synthset.metrics.membership import (auc, candidates, empirical_epsilon, evaluate_attack,
-                                         latent_reconstruction_scores, roc_png, tpr_at_fpr)
+from synthset.metrics.membership import (
+    auc,
+    candidates,
+    empirical_epsilon,
+    evaluate_attack,
+    latent_reconstruction_scores,
+    tpr_at_fpr,
+)
 from synthset.models.factory import generator_spec
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import save_discriminators, save_model

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import BIN, ROOT, SHIPPED, VEHICLES, shipped
+from conftest import BIN, SHIPPED, VEHICLES, shipped
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
 from synthset.io import ImageSet, RaggedImageSet, read_json, write_json
 from synthset.params import GAN_ARCHS as ARCHS

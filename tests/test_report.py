@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import shipped
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import shipped
-from synthset.classify.figures import confusion_png
+from synthset.figures.classify import confusion_png
 from synthset.io import ImageSet, write_json
 from synthset.release import model_card
 from synthset.report import ArchResult, PCAResult, build_report, headline, release_line, report_tables

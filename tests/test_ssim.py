@@ -3,16 +3,22 @@
 import numpy as np
 import pytest
 import torch
+from conftest import VEHICLES
 from PIL import Image
 from skimage.metrics import structural_similarity
 
-from conftest import VEHICLES
 from synthset.data import load_digits, load_mnist5k, preprocess, resize_center_crop
+from synthset.figures.ssim import best_worst_png, ssim_histogram_png
 from synthset.io import ImageSet
 from synthset.metrics import ssim
-from synthset.metrics.ssim import (best_worst_png, gaussian_sigma, mean_ssim_to_references, select_top,
-                                   ssim_histogram_png, ssim_pairs, ssim_summary, ssim_table)
-
+from synthset.metrics.ssim import (
+    gaussian_sigma,
+    mean_ssim_to_references,
+    select_top,
+    ssim_pairs,
+    ssim_summary,
+    ssim_table,
+)
 
 
 def reference(a, b):

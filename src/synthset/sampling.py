@@ -1,14 +1,12 @@
 """Drawing labelled images from a generator, balanced per class, reproducibly."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from .filtering import keep_images
-from .io import ImageSet, atomic_path
-from .train.tensors import to_tensor, to_uint8
+from .io import ImageSet
+from .train.tensors import to_uint8
 
 
 def generator_draw(generator: torch.nn.Module, class_names: list[str], seed: int, batch_size: int = 500):
@@ -38,16 +36,3 @@ def sample_kept(generator: torch.nn.Module, class_names: list[str], per_class: i
     classifier agrees with), and what the filter kept. Its first draw is sample_per_class's."""
     device = next(generator.parameters()).device
     return keep_images(generator_draw(generator, class_names, seed), keep, judge, class_names, per_class, device)
-
-
-def grid_png(images: ImageSet, path: str | Path, per_class: int = 8) -> Path:
-    """One row per class, the first `per_class` images of each."""
-    from torchvision.utils import make_grid, save_image  # here: importing torchvision costs every stage a second
-
-    rows = [to_tensor(images.of_class(c)[:per_class]) for c in range(images.num_classes)]
-    padded = [torch.cat([r, torch.ones(per_class - len(r), *r.shape[1:])]) if len(r) < per_class else r for r in rows]
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        save_image(make_grid(torch.cat(padded), nrow=per_class, normalize=True, value_range=(-1, 1), pad_value=1),
-                   tmp, format="png")
-    return path

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classify.figures import mixed_curve_png
+from ..figures.classify import mixed_curve_png
+from ..figures.grids import grid_png
 from ..io import ImageSet, atomic_path
-from ..sampling import grid_png
 from ..metric_registry import REPORT_TABLES
 from .headline import headline, release_line
 from .results import ArchResult, PCAResult

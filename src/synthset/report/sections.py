@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..baselines.figures import pca_curve_png
+from ..figures.grids import grid_png
+from ..figures.pca import pca_curve_png
+from ..figures.training import progress_frames, training_curves_png
 from ..io import ImageSet
-from ..sampling import grid_png
 from ..summary import arch_verdict
 from ..verdict import DO_NOT
-from .curves import progress_frames, training_curves_png
 from .results import ArchResult, PCAResult
 from .tables import first_upper, fmt
 

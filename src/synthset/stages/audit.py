@@ -9,9 +9,15 @@ import torch
 from tqdm.auto import tqdm
 
 from ..device import resolve_device, use_threads
+from ..figures.membership import roc_png
 from ..io import ImageSet, read_json, write_json
-from ..metrics.membership import (candidates, evaluate_attack, gan_leaks_scores, latent_reconstruction_scores,
-                                  logan_scores, roc_png)
+from ..metrics.membership import (
+    candidates,
+    evaluate_attack,
+    gan_leaks_scores,
+    latent_reconstruction_scores,
+    logan_scores,
+)
 from ..metrics.memorisation import pixel_vectors
 from ..params import DIFFUSION_ARCHS
 from ..train.checkpoint import load_discriminators, load_generator

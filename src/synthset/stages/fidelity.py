@@ -5,9 +5,9 @@ GAN-test and IS: see metrics.recognition.
 """
 from pathlib import Path
 
-from ..classify.figures import confusion_png
 from ..classify.load import load_classifier
 from ..device import resolve_device, seed_everything
+from ..figures.classify import confusion_png
 from ..io import ImageSet, write_json
 from ..metrics.features import feature_extractor
 from ..metrics.fidelity import fidelity_table

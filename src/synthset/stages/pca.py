@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..baselines.figures import pca_curve_png
 from ..baselines.pca import pca_images
 from ..classify import fake_subset, fit_scored
 from ..classify.load import load_classifier
 from ..device import resolve_device, seed_everything
+from ..figures.pca import pca_curve_png
 from ..intervals import ANSWERS, accuracy_interval, paired_difference
 from ..io import ImageSet, atomic_path, read_json, write_json
 from ..params import GRID_MAX_PER_CLASS

@@ -2,9 +2,10 @@
 from pathlib import Path
 
 from ..device import resolve_device, use_threads
+from ..figures.memorisation import dcr_histogram_png, knn_panel_png
 from ..io import ImageSet, write_json
 from ..metrics.features import feature_extractor
-from ..metrics.memorisation import dcr_histogram_png, knn_panel_png, memorisation, pixel_vectors
+from ..metrics.memorisation import memorisation, pixel_vectors
 from . import _cli
 
 

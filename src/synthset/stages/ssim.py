@@ -3,8 +3,9 @@ and keep the best share as its own training set for the utility test."""
 from pathlib import Path
 
 from ..device import use_threads
+from ..figures.ssim import best_worst_png, ssim_histogram_png
 from ..io import ImageSet, atomic_path, write_json
-from ..metrics.ssim import best_worst_png, select_top, ssim_histogram_png, ssim_summary, ssim_table
+from ..metrics.ssim import select_top, ssim_summary, ssim_table
 from . import _cli
 
 

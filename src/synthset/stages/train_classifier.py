@@ -23,11 +23,11 @@ recipe and its test accuracy recorded beside the baseline's: what the chosen jud
 import numpy as np
 
 from ..classify import evaluate, fit_recipe, fit_scored
-from ..classify.figures import confusion_png
 from ..classify.load import save_classifier
 from ..device import resolve_device, seed_everything
-from ..io import ImageSet, atomic_path, write_json
+from ..figures.classify import confusion_png
 from ..intervals import ANSWERS, accuracy_interval
+from ..io import ImageSet, atomic_path, write_json
 from . import _cli
 
 

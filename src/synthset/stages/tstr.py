@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..classify import fake_subset, fit_scored, mixed_set
-from ..classify.figures import confusion_png, mixed_curve_png
 from ..device import resolve_device, seed_everything
-from ..io import ImageSet, atomic_path, read_json, write_json
+from ..figures.classify import confusion_png, mixed_curve_png
 from ..intervals import ANSWER_SETS, ANSWERS, accuracy_interval, paired_difference
+from ..io import ImageSet, atomic_path, read_json, write_json
 from . import _cli
 
 

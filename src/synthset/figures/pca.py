@@ -6,7 +6,7 @@ from pathlib import Path
 import matplotlib.ticker
 import pandas as pd
 
-from ..figures import plot_with_interval, plt, save_figure
+from . import plot_with_interval, plt, save_figure
 
 
 def pca_curve_png(curves: dict[str, pd.DataFrame], acc_real: float | None, path: str | Path) -> Path:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..figures import plt, save_figure
+from . import plt, save_figure
+
 
 def read_live_metric(live: Path, name: str) -> pd.DataFrame:
     path = Path(live) / "plots" / "metrics" / f"{name}.tsv"

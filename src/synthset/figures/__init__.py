@@ -1,4 +1,5 @@
-"""Matplotlib set up headless, and figures written atomically.
+"""Every figure synthset draws, one module per stage family, so `metrics/` and the other
+library packages only compute; here: matplotlib set up headless, and figures written atomically.
 
 Every module that draws imports `plt` from here rather than `matplotlib.pyplot`, so the
 Agg backend is chosen before pyplot loads (the stages run without a display).
@@ -13,7 +14,7 @@ matplotlib.use("Agg")
 matplotlib.rcParams["text.parse_math"] = False  # class and file names are text: a "$" in one is not TeX
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..io import atomic_path  # noqa: E402
 
 __all__ = ["DPI", "plt", "save_figure"]
 

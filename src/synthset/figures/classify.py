@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..figures import plot_with_interval, plt, save_figure
+from . import plot_with_interval, plt, save_figure
 
 
 def confusion_png(confusion, class_names: list[str], path: str | Path, title: str) -> Path:
