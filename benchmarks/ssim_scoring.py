@@ -23,7 +23,7 @@ from PIL import Image
 from skimage.metrics import structural_similarity
 
 from synthset.data import load_mnist5k, preprocess, resize_center_crop
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.metrics.ssim import gaussian_sigma, mean_ssim_to_references, reference_indices
 
 VEHICLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vehicles"  # beside the repo

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-
 from pathlib import Path
 
 import torch
@@ -28,8 +27,8 @@ from synthset.data import load_mnist5k, preprocess
 from synthset.device import resolve_device, use_threads
 from synthset.models.factory import build_pair
 from synthset.params import load_params
+from synthset.pixels import to_tensor
 from synthset.train.loop import build_units, d_step, g_step, shuffled_batches
-from synthset.train.tensors import to_tensor
 
 
 def reference_epoch(g, d, opt_g, opt_d, loader, latent_dim, device, amp) -> int:

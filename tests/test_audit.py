@@ -13,7 +13,8 @@ from conftest import shipped
 
 from synthset.data import load_digits, preprocess
 from synthset.figures.membership import roc_png
-from synthset.io import ImageSet, read_json
+from synthset.files import read_json
+from synthset.imagesets import ImageSet
 from synthset.metrics.membership import (
     auc,
     candidates,

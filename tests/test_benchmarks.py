@@ -4,13 +4,13 @@ import contextlib
 import importlib.util
 
 import torch
+from conftest import ROOT, shipped
 from torch.utils.data import DataLoader, TensorDataset
 
-from conftest import ROOT, shipped
 from synthset.data import load_digits, preprocess
 from synthset.models.factory import build_pair
+from synthset.pixels import to_tensor
 from synthset.train.loop import build_units
-from synthset.train.tensors import to_tensor
 
 
 def load_benchmark(name: str):

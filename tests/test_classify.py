@@ -5,7 +5,7 @@ import torch
 
 from synthset.classify import build_classifier, evaluate, extract_features, fake_subset, fit, mixed_set
 from synthset.data import load_digits, load_mnist5k, preprocess, stratified_split
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 
 CPU = torch.device("cpu")
 

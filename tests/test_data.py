@@ -12,18 +12,26 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import VEHICLES, shipped, shipped_data
 from PIL import Image
 
-from conftest import VEHICLES, shipped, shipped_data
-from synthset.data import (cap_per_class, convert_color, ingest, load_folder, load_idx, load_mnist5k,
-                           preprocess, resize_center_crop, resize_summary, stratified_split)
-from synthset.io import ImageSet, RaggedImageSet
-from synthset.params import DataParams, ParamsError
+from synthset.data import (
+    cap_per_class,
+    convert_color,
+    ingest,
+    load_folder,
+    load_idx,
+    load_mnist5k,
+    preprocess,
+    resize_center_crop,
+    resize_summary,
+    stratified_split,
+)
 from synthset.data.ingest import SPLITS
+from synthset.imagesets import ImageSet, RaggedImageSet
+from synthset.params import DataParams, ParamsError
 from synthset.stages import ingest as ingest_stage
 from synthset.stages import preprocess as preprocess_stage
-
-
 
 # ---------- resize / crop / colour ----------
 

@@ -8,22 +8,22 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from browser import check_page
 from conftest import run, shipped
+
 from synthset.classify import fit, predict_proba
 from synthset.data import load_digits, load_mnist5k, preprocess
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.metrics.membership import auc
 from synthset.models.ddpm import DiffusionGenerator
+from synthset.models.factory import generator_spec
 from synthset.params import ParamsError
+from synthset.pixels import to_tensor
 from synthset.presets import apply_preset
 from synthset.release import load_release, write_release
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer, save_model
-from synthset.models.factory import generator_spec
 from synthset.train.diffusion import train_diffusion
-from synthset.train.tensors import to_tensor
 from synthset.train.trainlog import TrainLog
 
 CPU = torch.device("cpu")

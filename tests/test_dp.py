@@ -10,21 +10,22 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import SHIPPED as SHIPPED_PATH
+from conftest import shipped
+from test_params import SHIPPED_RAW
 
-from conftest import SHIPPED as SHIPPED_PATH, shipped
 from synthset.data import load_digits, preprocess
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.models import build_pair
-from synthset.params import DP_ARCHS, GAN_ARCHS as ARCHS, ParamsError, parse_params
+from synthset.params import DP_ARCHS, ParamsError, parse_params
+from synthset.params import GAN_ARCHS as ARCHS
+from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.dp import DPError, make_private, plan, privacy_spent
 from synthset.train.loop import build_units, d_step, g_step, train_gan
 from synthset.train.losses import d_loss_fake, d_loss_real
-from synthset.train.tensors import to_tensor
 from synthset.train.trainlog import TrainLog
-
-from test_params import SHIPPED_RAW
 
 CPU = torch.device("cpu")
 DP = {"epsilon": 10.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "prv"}
@@ -255,8 +256,9 @@ def test_train_gan_stage_writes_the_privacy_spent_to_metrics_and_generator_spec(
     """A tiny DP cdcgan_dp run at epsilon 10 on real MNIST-5k digits through the stage itself."""
     import argparse
 
-    from synthset.data import load_mnist5k
     from synthset.io import read_json
+
+    from synthset.data import load_mnist5k
     from synthset.stages import train_gan as stage
 
     s = preprocess(load_mnist5k(), 28, "gray")

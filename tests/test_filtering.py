@@ -6,16 +6,16 @@ import subprocess
 import numpy as np
 import pytest
 import torch
-
 import yaml
+from conftest import BIN, shipped
 from PIL import Image
 
-from conftest import BIN, shipped
 from synthset.classify import fit, predict_proba
 from synthset.classify.load import load_classifier, save_classifier
 from synthset.data import load_digits, preprocess
+from synthset.files import read_json, write_json
 from synthset.filtering import LabelsNotFollowed, draw_agreeing, keep_images
-from synthset.io import ImageSet, read_json, write_json
+from synthset.imagesets import ImageSet
 from synthset.release import load_release_filter
 
 CPU = torch.device("cpu")

@@ -7,14 +7,14 @@ import copy
 import numpy as np
 import pytest
 import torch
-
 from conftest import shipped
+
 from synthset.classify import fit, predict_proba
 from synthset.data import load_mnist5k, preprocess
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
+from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
 from synthset.train.loop import train_gan
-from synthset.train.tensors import to_tensor
 from synthset.train.trainlog import TrainLog
 
 CPU = torch.device("cpu")

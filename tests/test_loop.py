@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
 from conftest import BIN, SHIPPED, VEHICLES, shipped
+
 from synthset.data import ingest, load_digits, load_mnist5k, preprocess
-from synthset.io import ImageSet, RaggedImageSet, read_json, write_json
+from synthset.files import read_json, write_json
+from synthset.imagesets import ImageSet, RaggedImageSet
 from synthset.params import GAN_ARCHS as ARCHS
 from synthset.presets import apply_preset
 from synthset.sampling import sample_per_class
@@ -101,7 +102,7 @@ def test_each_class_is_learnt(arch, digits, tmp_path):
     """Generated images of class c look more like real class c than like any other class.
     Without mode seeking (dcgan's default has it): its 1 / ratio term leads G's first steps, while
     G's images barely vary, and on these 8 px digits dcgan then needs about 80 epochs instead
-    of 40 (measured with weights 0.1 to 1); test_tricks tests it on its own."""
+    of 40 (measured with weights 0.1 to 1); test_ema_and_mode_seeking tests it on its own."""
     g = train(arch, digits, tmp_path, epochs=40, batch_size=20, lr_g=1e-3, lr_d=1e-3, width=16, mode_seeking=0.0)
     fake = sample_per_class(g.eval(), digits.class_names, 64, seed=0)
     real_means = np.stack([digits.of_class(c).mean(0).ravel() for c in range(4)])

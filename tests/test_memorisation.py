@@ -5,7 +5,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from synthset.data import load_mnist5k, preprocess
 from synthset.figures.memorisation import dcr_histogram_png, knn_panel_png
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.metrics.memorisation import memorisation, nearest, pixel_vectors
 
 

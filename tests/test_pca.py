@@ -1,19 +1,19 @@
-"""Seed 003's PCA baseline on real data (scikit-learn's 8x8 digits), and the scorecard
+"""Seed 003's PCA baseline on real data (scikit-learn's 8x8 digits), and score_set
 that evaluates it like a GAN."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from conftest import shipped
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
-from conftest import shipped
 from synthset.baselines.pca import max_components, pca_images
+from synthset.baselines.scoring import References, score_set
 from synthset.classify import fit, predict_proba
 from synthset.classify.load import save_classifier
-from synthset.io import ImageSet
-from synthset.scorecard import References, scorecard
+from synthset.imagesets import ImageSet
 
 CPU = torch.device("cpu")
 
@@ -118,10 +118,10 @@ def references(digits, tmp_path_factory):
     return References.load(train, val, test, str(folder), params, CPU), params
 
 
-def test_scorecard_flags_full_rank_reconstructions_as_copies_and_samples_as_new(references):
+def test_score_set_flags_full_rank_reconstructions_as_copies_and_samples_as_new(references):
     refs, params = references
-    copies = scorecard(pca_images(refs.train, 500, "reconstruct", 60, 0).images, refs, params, CPU).numbers
-    made = scorecard(pca_images(refs.train, 8, "sample", 60, 0).images, refs, params, CPU)
+    copies = score_set(pca_images(refs.train, 500, "reconstruct", 60, 0).images, refs, params, CPU).numbers
+    made = score_set(pca_images(refs.train, 8, "sample", 60, 0).images, refs, params, CPU)
     new = made.numbers
     # the answers behind the accuracy are kept for paired comparisons, and the interval holds it
     assert made.correct.shape == (1, len(refs.test)) and made.correct.mean() == new["acc_fake"]
@@ -135,12 +135,12 @@ def test_scorecard_flags_full_rank_reconstructions_as_copies_and_samples_as_new(
         assert set(card) >= {"inception_score", "kid", "precision", "recall", "density", "coverage"}
 
 
-def test_scorecard_of_one_blob_per_class_scores_poorly(references):
+def test_score_set_of_one_blob_per_class_scores_poorly(references):
     refs, params = references
     n1 = pca_images(refs.train, 1, "sample", 60, 0).images
     blobs = ImageSet(np.repeat(n1.images[::60], 60, axis=0), n1.labels, n1.class_names)  # one image per class
-    card = scorecard(blobs, refs, params, CPU).numbers
-    varied = scorecard(pca_images(refs.train, 8, "sample", 60, 0).images, refs, params, CPU).numbers
+    card = score_set(blobs, refs, params, CPU).numbers
+    varied = score_set(pca_images(refs.train, 8, "sample", 60, 0).images, refs, params, CPU).numbers
     assert card["recall"] < 0.1 < varied["recall"]
     assert card["coverage"] < varied["coverage"] / 2
     assert card["fid"] > varied["fid"]

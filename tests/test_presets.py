@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import ROOT, VEHICLES  # VEHICLES: what racecar*.yaml's data.path points at
+
 from synthset.data import ingest, load_idx, resize_center_crop
-from synthset.io import RaggedImageSet
-from synthset.presets import leaves
+from synthset.imagesets import RaggedImageSet
 from synthset.params import load_params as load_params_file
+from synthset.presets import leaves
 
 
 def load_params(preset: Path):

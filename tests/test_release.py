@@ -11,19 +11,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import BIN, shipped
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from safetensors.torch import load_file
 
-from conftest import BIN, shipped
 from synthset import cli
 from synthset.data import load_digits, preprocess
-from synthset.models.factory import generator_spec
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.integrity import CHECKSUMS, ReleaseError, checksum_lines
-from synthset.release import (FORMULA_STARTS, class_folders, load_release, spreadsheet_text, write_image_folder,
-                               write_release)
+from synthset.models.factory import generator_spec
+from synthset.release import (
+    FORMULA_STARTS,
+    class_folders,
+    load_release,
+    spreadsheet_text,
+    write_image_folder,
+    write_release,
+)
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import load_generator, save_model
 from synthset.train.loop import train_gan

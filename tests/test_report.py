@@ -12,7 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from synthset.figures.classify import confusion_png
-from synthset.io import ImageSet, write_json
+from synthset.files import write_json
+from synthset.imagesets import ImageSet
 from synthset.release import model_card
 from synthset.report import ArchResult, PCAResult, build_report, headline, release_line, report_tables
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import rule_blocks, run, tool_env
 from slurm import ensure_slurm, slurm_jobs
-from synthset.io import ImageSet, read_json
+
+from synthset.files import read_json
+from synthset.imagesets import ImageSet
 from synthset.params import load_params
 from synthset.presets import apply_preset
+
 
 def declared(threads: int) -> dict[str, dict]:
     """Per rule: threads, mem_mb and gpu as rules/*.smk declare them (absent: 1, the profile's, 0);

@@ -9,7 +9,7 @@ from skimage.metrics import structural_similarity
 
 from synthset.data import load_digits, load_mnist5k, preprocess, resize_center_crop
 from synthset.figures.ssim import best_worst_png, ssim_histogram_png
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.metrics import ssim
 from synthset.metrics.ssim import (
     gaussian_sigma,

@@ -3,11 +3,11 @@ generator that learnt from one that did not, and the command must refuse what it
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHIPPED, shipped
+
 from synthset.cli import main as cli
 from synthset.data import load_mnist5k, preprocess
-from synthset.io import ImageSet
+from synthset.imagesets import ImageSet
 from synthset.params import ParamsError
 from synthset.validation import nested_overrides, score_on_val
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .classify import predict_proba
-from .io import ImageSet
+from .imagesets import ImageSet
 
 KEEP = ("all", "agreeing")
 DP_KEEP_REASON = ("trained with differential privacy: the filter classifier learned from the private images "

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .io import atomic_path
+from .files import atomic_path
 
 TEMPLATE_NAME = "offline_plots.html"  # inside .dvc/, where DVC resolves a relative plots.html_template
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedSeq
 
-from .io import atomic_path
+from .files import atomic_path
 from .params import merge_overrides, parse_params, read_mapping
 
 

@@ -21,8 +21,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from .io import ImageSet, atomic_path, current_umask, read_json, write_json
 from .classify.models import CLASSIFIERS, build_classifier
+from .files import atomic_path, current_umask, read_json, write_json
+from .imagesets import ImageSet
 from .integrity import CHECKSUMS, ReleaseError, check_weights, checksum_lines, read_spec, verify_checksums
 from .models import build_generator
 

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 
 from .filtering import keep_images
-from .io import ImageSet
-from .train.tensors import to_uint8
+from .imagesets import ImageSet
+from .pixels import to_uint8
 
 
 def generator_draw(generator: torch.nn.Module, class_names: list[str], seed: int, batch_size: int = 500):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import read_json
 from .intervals import ANSWER_SETS, ANSWERS, Interval, paired_difference
-from .io import read_json
 from .layout import Layout
 from .metric_registry import summary_keys
 from .verdict import Verdict, release_verdict

@@ -17,8 +17,8 @@ from .classify import evaluate, fit_recipe, fit_scored
 from .classify.load import load_classifier, save_classifier
 from .device import resolve_device, seed_everything
 from .filtering import keep_for
+from .imagesets import ImageSet
 from .intervals import accuracy_interval
-from .io import ImageSet
 from .layout import Layout
 from .params import DIFFUSION_ARCHS, Params, ParamsError
 from .sampling import sample_kept

@@ -16,7 +16,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from ..filtering import keep_images
-from ..io import ImageSet
+from ..imagesets import ImageSet
 
 MODES = ("sample", "reconstruct")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 
 
 def _take(s: ImageSet, c: int, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
+from ..pixels import to_tensor
 from ..train.augment import diff_augment
-from ..train.tensors import to_tensor
 from .models import build_classifier
 
 

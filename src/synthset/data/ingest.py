@@ -14,7 +14,8 @@ from sklearn.model_selection import train_test_split
 
 from synthset.data import sources
 from synthset.data.duplicates import describe, duplicate_groups, group_split
-from synthset.io import RaggedImageSet, atomic_path, write_json
+from synthset.files import atomic_path, write_json
+from synthset.imagesets import RaggedImageSet
 from synthset.params import DataParams
 
 log = logging.getLogger("synthset.ingest")

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from synthset.io import ImageSet, RaggedImageSet
+from synthset.imagesets import ImageSet, RaggedImageSet
 
 
 def _to_pil(image: np.ndarray) -> Image.Image:

@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from synthset.io import RaggedImageSet, displayable
+from synthset.files import displayable
+from synthset.imagesets import RaggedImageSet
 
 DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 matplotlib.rcParams["text.parse_math"] = False  # class and file names are text: a "$" in one is not TeX
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..io import atomic_path  # noqa: E402
+from ..files import atomic_path  # noqa: E402
 
 __all__ = ["DPI", "plt", "save_figure"]
 

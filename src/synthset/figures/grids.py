@@ -5,8 +5,9 @@ from pathlib import Path
 
 import torch
 
-from ..io import ImageSet, atomic_path
-from ..train.tensors import to_tensor
+from ..files import atomic_path
+from ..imagesets import ImageSet
+from ..pixels import to_tensor
 
 
 def grid_png(images: ImageSet, path: str | Path, per_class: int = 8) -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from ..metrics.memorisation import Memorisation, pixel_vectors
 from . import plt, save_figure
 

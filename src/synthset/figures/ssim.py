@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..io import ImageSet, atomic_path
+from ..files import atomic_path
+from ..imagesets import ImageSet
 from . import plt, save_figure
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 
 
 def nearest(query: np.ndarray, reference: np.ndarray, k: int = 1, batch_size: int = 1024

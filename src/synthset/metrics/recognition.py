@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..classify.train import predict_proba
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from .fidelity import inception_score
 
 

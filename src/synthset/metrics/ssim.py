@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 
 K1, K2, TRUNCATE = 0.01, 0.03, 3.5
 # floats per map in one batch of pairs (16 MB); the handful of maps a batch needs stay ~100-200 MB

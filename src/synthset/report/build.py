@@ -10,7 +10,8 @@ import pandas as pd
 
 from ..figures.classify import mixed_curve_png
 from ..figures.grids import grid_png
-from ..io import ImageSet, atomic_path
+from ..files import atomic_path
+from ..imagesets import ImageSet
 from ..metric_registry import REPORT_TABLES
 from .headline import headline, release_line
 from .results import ArchResult, PCAResult

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import read_json
+from ..files import read_json
 from ..layout import Layout
 
 

@@ -13,11 +13,12 @@ import pandas as pd
 from ..figures.grids import grid_png
 from ..figures.pca import pca_curve_png
 from ..figures.training import progress_frames, training_curves_png
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from ..summary import arch_verdict
 from ..verdict import DO_NOT
 from .results import ArchResult, PCAResult
 from .tables import first_upper, fmt
+
 
 def release_advice(a: ArchResult, rules) -> str:
     """The verdict (the one summary.json and the model card hold) and the numbers behind it, in

@@ -10,7 +10,8 @@ from tqdm.auto import tqdm
 
 from ..device import resolve_device, use_threads
 from ..figures.membership import roc_png
-from ..io import ImageSet, read_json, write_json
+from ..files import read_json, write_json
+from ..imagesets import ImageSet
 from ..metrics.membership import (
     candidates,
     evaluate_attack,
@@ -20,8 +21,8 @@ from ..metrics.membership import (
 )
 from ..metrics.memorisation import pixel_vectors
 from ..params import DIFFUSION_ARCHS
+from ..pixels import to_tensor
 from ..train.checkpoint import load_discriminators, load_generator
-from ..train.tensors import to_tensor
 from . import _cli
 
 ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",

@@ -8,7 +8,8 @@ from pathlib import Path
 from ..classify.load import load_classifier
 from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png
-from ..io import ImageSet, write_json
+from ..files import write_json
+from ..imagesets import ImageSet
 from ..metrics.features import feature_extractor
 from ..metrics.fidelity import fidelity_table
 from ..metrics.recognition import gan_test

@@ -2,7 +2,7 @@
 
 For each n in pca.n_components: per-class PCA images (pca.modes: sample or reconstruct;
 sample mode keeps only what the filter classifier agrees with, as the GANs' sample stage
-does under sample.keep: agreeing), then the summary-table numbers (see synthset.scorecard). Writes every n's numbers
+does under sample.keep: agreeing), then the summary-table numbers (see synthset.baselines.scoring). Writes every n's numbers
 (--curve, a DVC plot), curve.png and each n's first images per class (the report's grids), and the chosen n's numbers as the
 metrics: the report's summary-table row. n is chosen by the accuracy on the validation
 split of a classifier trained on the images (ties: the smaller n); the test split only
@@ -20,14 +20,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..baselines.pca import pca_images
+from ..baselines.scoring import References, score_set
 from ..classify import fake_subset, fit_scored
 from ..classify.load import load_classifier
 from ..device import resolve_device, seed_everything
 from ..figures.pca import pca_curve_png
+from ..files import atomic_path, read_json, write_json
+from ..imagesets import ImageSet
 from ..intervals import ANSWERS, accuracy_interval, paired_difference
-from ..io import ImageSet, atomic_path, read_json, write_json
 from ..params import GRID_MAX_PER_CLASS
-from ..scorecard import References, scorecard
 from . import _cli
 
 
@@ -53,7 +54,7 @@ def main(ns, params):
             continue
         # the report draws its grids from these: a grid size changed there re-runs the report only
         made.images.first_per_class(GRID_MAX_PER_CLASS).save(out / f"preview_n{made.components:04d}.npz")
-        card = scorecard(made.images, refs, params, device, desc=f"classifier n={made.components}")
+        card = score_set(made.images, refs, params, device, desc=f"classifier n={made.components}")
         scores = card.numbers
         rows.append({"n": made.components, "explained_variance": made.explained_variance,
                      "fit_seconds": fit_seconds, "kept_share": made.kept_share, **scores})
@@ -85,7 +86,7 @@ def main(ns, params):
 
 def more_seeds(images: ImageSet, test: ImageSet, params, device, desc: str) -> np.ndarray:
     """The answers of classifier seeds 2 .. classify.seeds on the chosen n's images, trained as the
-    scorecard trained seed 1 (on the same subset of them)."""
+    score_set trained seed 1 (on the same subset of them)."""
     c, e = params.classify, params.evaluate
     if c.seeds == 1:
         return np.empty((0, len(test)), dtype=bool)

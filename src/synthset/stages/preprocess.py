@@ -5,7 +5,8 @@ from pathlib import Path
 
 from ..data import preprocess, resize_summary
 from ..data.ingest import SPLITS
-from ..io import RaggedImageSet, write_json
+from ..files import write_json
+from ..imagesets import RaggedImageSet
 from . import _cli
 
 log = logging.getLogger("synthset.preprocess")

@@ -3,7 +3,8 @@ from pathlib import Path
 
 from ..device import resolve_device, use_threads
 from ..figures.memorisation import dcr_histogram_png, knn_panel_png
-from ..io import ImageSet, write_json
+from ..files import write_json
+from ..imagesets import ImageSet
 from ..metrics.features import feature_extractor
 from ..metrics.memorisation import memorisation, pixel_vectors
 from . import _cli

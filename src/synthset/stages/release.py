@@ -2,12 +2,13 @@
 filter classifier when sample.keep is agreeing)."""
 from pathlib import Path
 
+from ..files import read_json
 from ..filtering import keep_for
-from ..io import read_json
 from ..metric_registry import card_entries
 from ..release import write_release
 from ..summary import arch_verdict
 from . import _cli
+
 
 def card_metrics(live: Path, metrics: Path, arch: str) -> dict:
     """The numbers the model card quotes (metric_registry: those marked `card`) that were measured:

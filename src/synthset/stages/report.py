@@ -1,7 +1,8 @@
 """Stage report: results/report/index.html from the outputs of every other stage."""
 from pathlib import Path
 
-from ..io import ImageSet, read_json
+from ..files import read_json
+from ..imagesets import ImageSet
 from ..layout import Layout
 from ..report import ArchResult, PCAResult, build_report
 from . import _cli

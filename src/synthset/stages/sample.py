@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..classify.load import load_classifier
 from ..device import resolve_device, use_threads
+from ..files import write_json
 from ..filtering import DP_KEEP_REASON, keep_for
-from ..io import write_json
 from ..sampling import sample_kept
 from ..train.checkpoint import load_generator
 from . import _cli

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from ..device import use_threads
 from ..figures.ssim import best_worst_png, ssim_histogram_png
-from ..io import ImageSet, atomic_path, write_json
+from ..files import atomic_path, write_json
+from ..imagesets import ImageSet
 from ..metrics.ssim import select_top, ssim_summary, ssim_table
 from . import _cli
 

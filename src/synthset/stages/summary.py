@@ -1,6 +1,6 @@
 """Stage summary: the key numbers of every generator and the real baseline, each generator's
 paired difference to the PCA sample baseline and its release verdict, in one metrics file."""
-from ..io import write_json
+from ..files import write_json
 from ..summary import summarize
 from . import _cli
 

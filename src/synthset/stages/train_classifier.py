@@ -26,8 +26,9 @@ from ..classify import evaluate, fit_recipe, fit_scored
 from ..classify.load import save_classifier
 from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png
+from ..files import atomic_path, write_json
+from ..imagesets import ImageSet
 from ..intervals import ANSWERS, accuracy_interval
-from ..io import ImageSet, atomic_path, write_json
 from . import _cli
 
 

@@ -7,7 +7,7 @@ Re-running after an interruption resumes from the last checkpoint in --checkpoin
 import sys
 
 from ..device import resolve_device, seed_everything
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from ..models.factory import generator_spec
 from ..params import DIFFUSION_ARCHS
 from ..train.checkpoint import Checkpointer, run_key, save_discriminators, save_model

@@ -16,8 +16,9 @@ import pandas as pd
 from ..classify import fake_subset, fit_scored, mixed_set
 from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png, mixed_curve_png
+from ..files import atomic_path, read_json, write_json
+from ..imagesets import ImageSet
 from ..intervals import ANSWER_SETS, ANSWERS, accuracy_interval, paired_difference
-from ..io import ImageSet, atomic_path, read_json, write_json
 from . import _cli
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel
 
-from ..io import ImageSet, atomic_path, read_json, write_json
+from ..files import atomic_path, read_json, write_json
+from ..imagesets import ImageSet
 from ..models import build_generator
 
 log = logging.getLogger("synthset.train")

@@ -15,16 +15,16 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from ..models.ddpm import DiffusionGenerator
 from ..models.factory import generator_kwargs
 from ..params import DiffusionParams
+from ..pixels import to_tensor
+from .averaging import EMA
 from .checkpoint import Checkpointer
 from .epochs import run_epochs
 from .loop import check_finite, shuffled_batches
-from .tensors import to_tensor
 from .trainlog import TrainLog
-from .tricks import EMA
 
 
 def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torch.device, seed: int,

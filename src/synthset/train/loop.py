@@ -21,17 +21,18 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..io import ImageSet
+from ..imagesets import ImageSet
 from ..models import build_pair, sampling_generator
 from ..params import ArchParams
+from ..pixels import to_tensor
+from .augment import diff_augment
+from .averaging import EMA, recalibrate_batch_norm
 from .checkpoint import Checkpointer
 from .dp import PrivateD, make_private
 from .epochs import run_epochs
-from .trainlog import TrainLog
-from .augment import diff_augment
 from .losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty, mode_seeking_loss, paired_labels
-from .tensors import to_tensor
-from .tricks import EMA, ExperienceReplay, recalibrate_batch_norm
+from .replay import ExperienceReplay
+from .trainlog import TrainLog
 
 
 class NonFiniteLoss(RuntimeError):

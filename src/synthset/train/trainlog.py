@@ -8,7 +8,7 @@ import torch
 from dvclive import Live
 from torchvision.utils import make_grid, save_image
 
-from ..io import atomic_path
+from ..files import atomic_path
 
 
 class TrainLog:

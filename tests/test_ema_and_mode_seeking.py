@@ -5,14 +5,14 @@ import copy
 import numpy as np
 import pytest
 import torch
-
 from conftest import shipped
+
 from synthset.data import load_digits, preprocess
-from synthset.io import ImageSet
-from synthset.train.losses import mode_seeking_loss, paired_labels
+from synthset.imagesets import ImageSet
+from synthset.train.averaging import batch_norms, recalibrate_batch_norm
 from synthset.train.loop import train_gan
+from synthset.train.losses import mode_seeking_loss, paired_labels
 from synthset.train.trainlog import TrainLog
-from synthset.train.tricks import batch_norms, recalibrate_batch_norm
 
 CPU = torch.device("cpu")
 

@@ -5,7 +5,8 @@ import stat
 import numpy as np
 import pytest
 
-from synthset.io import ImageSet, RaggedImageSet, atomic_path, read_json, write_json
+from synthset.files import atomic_path, read_json, write_json
+from synthset.imagesets import ImageSet, RaggedImageSet
 
 
 def test_imageset_round_trip(tmp_path):

@@ -1,74 +1,14 @@
-"""Files every stage reads and writes: image sets as .npz, JSON, atomically.
-
-A crash must never leave a half-written file that looks complete, so every writer
-goes through a temporary name in the same folder and an atomic rename.
-"""
+"""The labelled image sets every stage passes on: same-size images (ImageSet) and the differing
+sizes ingest finds (RaggedImageSet), stored as .npz without pickle."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-
-@contextmanager
-def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only on success, with the
-    permissions any tool gives a new file under the user's umask (mkstemp's are owner-only,
-    which would keep a release or a report from the people it is handed to)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        if tmp.exists():
-            os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def displayable(name: str) -> str:
-    """A file-system name as text every writer takes: bytes that are not UTF-8 (Python holds them
-    as lone surrogates, which no UTF-8 file, JSON reader or figure accepts) shown as \\xNN."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def current_umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it: put it straight back
-    os.umask(mask)
-    return mask
-
-
-def write_json(path: str | Path, obj) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: str | Path):
-    return json.loads(Path(path).read_text())
-
-
-def _write_npz(path: str | Path, **arrays: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-
-
-def _read_npz(path: str | Path, made_by: str) -> dict[str, np.ndarray]:
-    """Every array of an .npz written by `_write_npz` (no pickle); a missing file names its maker."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such image set (run {made_by} first)")
-    with np.load(path, allow_pickle=False) as z:
-        return {name: z[name] for name in z.files}
+from .files import read_npz, write_npz
 
 
 @dataclass
@@ -118,11 +58,11 @@ class ImageSet:
         return self.images[self.labels == c]
 
     def save(self, path: str | Path) -> None:
-        _write_npz(path, images=self.images, labels=self.labels, class_names=np.array(self.class_names, dtype=str))
+        write_npz(path, images=self.images, labels=self.labels, class_names=np.array(self.class_names, dtype=str))
 
     @classmethod
     def load(cls, path: str | Path) -> "ImageSet":
-        z = _read_npz(path, "the stage that makes it")
+        z = read_npz(path, "the stage that makes it")
         return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]])
 
 
@@ -158,11 +98,11 @@ class RaggedImageSet:
             offset += size
 
     def save(self, path: str | Path) -> None:
-        _write_npz(path, pixels=self.pixels, shapes=self.shapes, labels=self.labels,
+        write_npz(path, pixels=self.pixels, shapes=self.shapes, labels=self.labels,
                    class_names=np.array(self.class_names, dtype=str), names=np.array(self.names, dtype=str))
 
     @classmethod
     def load(cls, path: str | Path) -> "RaggedImageSet":
-        z = _read_npz(path, "the ingest stage")
+        z = read_npz(path, "the ingest stage")
         return cls(z["pixels"], z["shapes"], z["labels"], [str(c) for c in z["class_names"]],
                    [str(n) for n in z["names"]])

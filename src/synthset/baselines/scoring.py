@@ -1,4 +1,4 @@
-"""The summary-table numbers for one generated set, in one call.
+"""Every number a baseline's generated set gets in the summary table, in one call (`score_set`).
 
 The per-arch stages compute these one metric family per stage, with figures. A baseline
 that is evaluated at many settings (PCA at every n) needs the same numbers many times:
@@ -14,16 +14,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .classify import evaluate, fake_subset, fit_scored
-from .classify.load import load_classifier
-from .intervals import accuracy_interval
-from .io import ImageSet
-from .metrics.features import feature_extractor
-from .metrics.fidelity import fid, kid, prdc
-from .metrics.recognition import gan_test
-from .metrics.memorisation import memorisation, pixel_vectors
-from .metrics.ssim import mean_ssim_to_references
-from .params import Params
+from ..classify import evaluate, fake_subset, fit_scored
+from ..classify.load import load_classifier
+from ..imagesets import ImageSet
+from ..intervals import accuracy_interval
+from ..metrics.features import feature_extractor
+from ..metrics.fidelity import fid, kid, prdc
+from ..metrics.memorisation import memorisation, pixel_vectors
+from ..metrics.recognition import gan_test
+from ..metrics.ssim import mean_ssim_to_references
+from ..params import Params
 
 
 @dataclass
@@ -49,13 +49,13 @@ class References:
 
 
 @dataclass
-class Scorecard:
+class SetScores:
     numbers: dict  # the summary-table numbers, acc_fake with its interval
     correct: np.ndarray  # (seeds, test images): the classifiers' right answers, for paired comparisons
 
 
-def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.device,
-              desc: str = "classifier") -> Scorecard:
+def score_set(fake: ImageSet, refs: References, params: Params, device: torch.device,
+              desc: str = "classifier") -> SetScores:
     """Train-on-synthetic accuracy of one classifier (seed classify.seed) on val, for choices, and
     on test, to report, with its interval over the test images; GAN-test and IS, FID/KID/PRDC, mean
     SSIM and copy share."""
@@ -77,4 +77,4 @@ def scorecard(fake: ImageSet, refs: References, params: Params, device: torch.de
                **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
                "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],
                "evaluate_seconds": time.perf_counter() - started}
-    return Scorecard(numbers, scored.correct)
+    return SetScores(numbers, scored.correct)
