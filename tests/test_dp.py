@@ -256,7 +256,7 @@ def test_train_gan_stage_writes_the_privacy_spent_to_metrics_and_generator_spec(
     """A tiny DP cdcgan_dp run at epsilon 10 on real MNIST-5k digits through the stage itself."""
     import argparse
 
-    from synthset.io import read_json
+    from synthset.files import read_json
 
     from synthset.data import load_mnist5k
     from synthset.stages import train_gan as stage
