@@ -5,11 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ..files import atomic_path
 from ..imagesets import ImageSet
 from . import plt, save_figure
+from .grids import save_grid
 
 
 def ssim_histogram_png(table: pd.DataFrame, path: str | Path, title: str) -> Path:
@@ -25,12 +24,7 @@ def ssim_histogram_png(table: pd.DataFrame, path: str | Path, title: str) -> Pat
 
 def best_worst_png(fake: ImageSet, table: pd.DataFrame, path: str | Path, n: int = 8) -> Path:
     """Top row: the n best-scored generated images; bottom row: the n worst."""
-    from torchvision.utils import make_grid, save_image  # here: importing torchvision costs every stage a second
-
     order = table.sort_values("ssim", ascending=False, kind="stable")["index"].to_numpy()
     n = min(n, len(order))
     picks = np.concatenate([order[:n], order[len(order) - n:]])
-    images = torch.from_numpy(fake.images[picks]).permute(0, 3, 1, 2).float() / 255
-    with atomic_path(path) as tmp:
-        save_image(make_grid(images, nrow=max(n, 1), pad_value=1), tmp, format="png")
-    return Path(path)
+    return save_grid(fake.images[picks], path, n)
