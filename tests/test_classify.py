@@ -1,4 +1,6 @@
 """Classifiers and training sets of the utility test, on real digits."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -51,6 +53,27 @@ def test_weight_averaging_steadies_and_lifts_a_wandering_classifier(digits):
     assert np.mean(averaged) > np.mean(last) + 0.01
     with pytest.raises(ValueError, match="average_epochs"):
         fit(train, "softmax", 2, 32, 0.1, 0, CPU, average_epochs=3)
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_lenet_pools_before_its_second_relu_with_the_keras_orders_numbers(shape):
+    """Seed 003's Keras network applies ReLU, then max pooling; ours pools first (cheaper). Same
+    weights, same dropout draws: the outputs and every gradient must be identical, bit for bit."""
+    ours = build_classifier("lenet", shape, 10).train()
+    keras = copy.deepcopy(ours)
+    pool, relu = keras.body[3], keras.body[4]
+    assert isinstance(pool, torch.nn.MaxPool2d) and isinstance(relu, torch.nn.ReLU)
+    keras.body[3], keras.body[4] = relu, pool
+    x = torch.randn(32, shape[2], shape[0], shape[1], generator=torch.Generator().manual_seed(0))
+    outputs = []
+    for model in (ours, keras):
+        torch.manual_seed(1)  # the same dropout masks
+        out = model(x)
+        out.square().sum().backward()
+        outputs.append(out)
+    assert torch.equal(*outputs)
+    for a, b in zip(ours.parameters(), keras.parameters()):
+        assert torch.equal(a.grad, b.grad)
 
 
 def test_lenet_learns_real_mnist():
