@@ -4,8 +4,8 @@ class they were drawn for (`sample.keep: agreeing`).
 A conditional generator that draws a "4" which reads as a "9" teaches a classifier trained
 on its images a wrong boundary, and such images are not random noise but the same confusion
 again and again. On the validation split, dropping them (1 to 2 % of the draws) raised
-train-on-synthetic accuracy by 0.6 to 2 points for three of the four default GANs
-(docs/metrics.md, "Filtering").
+train-on-synthetic accuracy by 0.6 to 2 points for three of the four GANs then in the
+default run (docs/metrics.md, "Filtering").
 
 The filter is trained on the train split alone, the data the generators learn from, so every
 score on validation stays honest; it goes into the release beside the generator, so that
