@@ -53,8 +53,9 @@ TINY_PARAMS = {
             "sngan": {"epochs": 2, "width": 8, "batch_size": 16, "latent_dim": 16}},
     "sample": {"per_class": 6, "keep": "all"},  # two epochs draw blobs the filter rightly refuses (test_filtering)
     "classify": {"model": "softmax", "epochs": 2, "reference": "lenet", "seeds": 2},
-    "evaluate": {"kid_subsets": 5, "ssim_k": 3, "mixed_fractions": [0.1, 0.5]},  # two mixed sets, both PCA modes:
-    "pca": {"modes": ["sample", "reconstruct"],                                    # more than the default run has
+    # two mixed sets and both PCA modes: more than the default run has, so every path stays tested
+    "evaluate": {"kid_subsets": 5, "ssim_k": 3, "mixed_fractions": [0.1, 0.5]},
+    "pca": {"modes": ["sample", "reconstruct"],
             "n_components": [1, 4, 64]},  # 64 is capped at the 15 a class of 16 train images allows
     "report": {"grid_per_class": 4},
 }

@@ -256,9 +256,8 @@ def test_train_gan_stage_writes_the_privacy_spent_to_metrics_and_generator_spec(
     """A tiny DP cdcgan_dp run at epsilon 10 on real MNIST-5k digits through the stage itself."""
     import argparse
 
-    from synthset.files import read_json
-
     from synthset.data import load_mnist5k
+    from synthset.files import read_json
     from synthset.stages import train_gan as stage
 
     s = preprocess(load_mnist5k(), 28, "gray")
