@@ -20,7 +20,7 @@ EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features"
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
-    "train_gan": ["device", "threads", "gan.seed", "gan.{arch}"],
+    "train_gan": ["device", "threads", "gan.seed", "gan.defaults", "gan.{arch}"],
     "sample": ["device", "threads", "sample"],
     "train_classifier": ["device", "threads", "classify", "evaluate.interval_bootstrap", "evaluate.interval_confidence",
                          "evaluate.seed"],

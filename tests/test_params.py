@@ -5,7 +5,8 @@ import pytest
 import yaml
 
 from conftest import SHIPPED, shipped
-from synthset.params import ParamsError, load_params, parse_params
+from synthset.params import GAN_ARCHS, ArchParams, ParamsError, load_params, parse_params
+from synthset.params.gan import PER_ARCH
 from synthset.presets import apply_preset, dvc_set_args
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,9 +16,30 @@ SHIPPED_RAW = yaml.safe_load(SHIPPED.read_text())
 def test_shipped_params_file_is_valid_and_complete():
     params = load_params(ROOT / "params.yaml")
     assert params.gan.archs == ["dcgan", "cdcgan", "sngan"]
-    # every key is written out in the shipped file: DVC tracks params by key
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    assert raw == params.model_dump()
+    # every key is written out in the shipped file (DVC tracks params by key), a GAN's once: in gan.defaults,
+    # or in its own block (its epochs and batch size, and what differs from the defaults)
+    raw, dumped = yaml.safe_load((ROOT / "params.yaml").read_text()), params.model_dump()
+    gan_raw, gan_dumped = raw.pop("gan"), dumped.pop("gan")
+    assert raw == dumped
+    defaults = gan_raw["defaults"]
+    assert set(defaults) == set(ArchParams.model_fields) - set(PER_ARCH)
+    for arch in GAN_ARCHS:
+        block = gan_raw[arch]
+        assert set(PER_ARCH) <= set(block), arch
+        assert {**defaults, **block} == gan_dumped[arch], arch
+        assert [k for k in block if k in defaults and block[k] == defaults[k]] == [], f"{arch} repeats a default"
+    assert gan_raw["ddpm"] == gan_dumped["ddpm"]
+
+
+def test_a_default_reaches_every_gan_that_does_not_set_its_own():
+    params = shipped({"gan": {"defaults": {"augment": ["translation"], "lr_g": 0.003}}})
+    for arch in GAN_ARCHS:
+        assert getattr(params.gan, arch).augment == ["translation"], arch
+        own = SHIPPED_RAW["gan"][arch].get("lr_g")
+        assert getattr(params.gan, arch).lr_g == (own if own is not None else 0.003), arch
+    # a preset may set a GAN's key its block leaves to the defaults, for that GAN alone
+    one = shipped({"gan": {"sngan": {"augment": ["color"]}}})
+    assert one.gan.sngan.augment == ["color"] and one.gan.dcgan.augment == []
 
 
 def written_into_params_yaml(values: dict, into: dict = SHIPPED_RAW) -> dict:
@@ -35,6 +57,8 @@ def written_into_params_yaml(values: dict, into: dict = SHIPPED_RAW) -> dict:
     ({"gan": {"archs": ["stylegan9"]}}, "gan.archs.0", "'dcgan'"),
     ({"gan": {"dcgan": {"lr": 0.1}}}, "gan.dcgan.lr", "unknown key"),
     ({"gan": {"dcgan": {"epochs": "many"}}}, "gan.dcgan.epochs", "integer"),
+    ({"gan": {"defaults": {"lr": 0.1}}}, "gan.defaults.lr", "unknown key"),
+    ({"gan": {"defaults": {"beta1": 2}}}, "gan.defaults.beta1", "less than 1"),
     ({"data": {"source": "folder"}}, "data.path", "name its folder"),
     ({"device": "tpu"}, "device", "'auto'"),
     ({"classify": {"epochs": 2, "average_epochs": 3}}, "classify", "must not exceed epochs"),
@@ -68,7 +92,7 @@ def test_missing_or_broken_file(tmp_path):
 
 def test_arch_must_be_listed():
     params = shipped({"gan": {"archs": ["dcgan"]}})
-    assert params.arch("dcgan").lr_g == SHIPPED_RAW["gan"]["dcgan"]["lr_g"]
+    assert params.arch("dcgan").epochs == SHIPPED_RAW["gan"]["dcgan"]["epochs"]
     with pytest.raises(ParamsError, match="not listed"):
         params.arch("sngan")
 
@@ -84,6 +108,10 @@ def test_params_yaml_is_the_only_source_of_settings(tmp_path):
     partial["gan"] = {**SHIPPED_RAW["gan"], "dcgan": {k: v for k, v in SHIPPED_RAW["gan"]["dcgan"].items()
                                                       if k != "epochs"}}
     with pytest.raises(ParamsError, match=r"gan\.dcgan\.epochs: missing"):
+        parse_params(partial)
+    partial["gan"] = {**SHIPPED_RAW["gan"], "defaults": {k: v for k, v in SHIPPED_RAW["gan"]["defaults"].items()
+                                                         if k != "augment"}}
+    with pytest.raises(ParamsError, match=r"gan\.dcgan\.augment: missing"):
         parse_params(partial)
 
 

@@ -321,11 +321,12 @@ def key_columns(arch: str) -> str:
 def test_dvc_exp_queued_grid_then_table_and_curves(built_project: Path):
     """docs/experiments.md, "A grid": after the baseline run, committed, a grid queued with DVC's
     sweep syntax, run with --run-all, compared as a table of params and key metrics and as overlaid
-    curves. The stages a grid point does not change come from DVC's run cache, not run again."""
+    curves. The stages a grid point does not change come from DVC's run cache, not run again. The
+    swept key is one the GAN's block leaves to gan.defaults: `+` adds it to the block."""
     project = built_project
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline"], project)
-    queued = run(["dvc", "exp", "run", "--queue", "-S", "gan.archs=[dcgan]", "-S", "gan.dcgan.capacity=1,2"], project)
+    queued = run(["dvc", "exp", "run", "--queue", "-S", "gan.archs=[dcgan]", "-S", "+gan.dcgan.capacity=1,2"], project)
     assert queued.stdout.count("Queued experiment") == 2, queued.stdout
     ran = run(["dvc", "exp", "run", "--run-all"], project)
     for stage in ("ingest", "preprocess", "train_classifier", "pca@sample", "pca@reconstruct"):  # the baseline's

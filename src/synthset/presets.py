@@ -72,6 +72,17 @@ def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[st
 
 def dvc_set_args(*presets: str | Path, params_path: str | Path = "params.yaml") -> list[str]:
     """`-S key=value` for `dvc exp run`, one per value the presets set (checked against params.yaml).
-    Values are JSON, which DVC's override grammar reads: lists, null, numbers and quoted text."""
+    Values are JSON, which DVC's override grammar reads: lists, null, numbers and quoted text. A GAN
+    setting its block leaves to gan.defaults is added to the block: `+key=value`, Hydra's syntax."""
+    raw = read_mapping(params_path)
     return [arg for key, value in checked_changes(params_path, *presets)
-            for arg in ("-S", f"{key}={json.dumps(value, separators=(',', ':'))}")]
+            for arg in ("-S", f"{'' if _listed(raw, key) else '+'}{key}={json.dumps(value, separators=(',', ':'))}")]
+
+
+def _listed(raw: dict, key: str) -> bool:
+    node = raw
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True

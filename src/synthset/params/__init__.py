@@ -14,29 +14,17 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-GAN_ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp", "cdcgan_dp")
-DIFFUSION_ARCHS = ("ddpm",)  # not GANs, but trained, sampled, scored and released the same way
-ARCHS = GAN_ARCHS + DIFFUSION_ARCHS
-# Archs whose discriminator can be trained with DP-SGD (dp: set): per-example gradients need a
-# discriminator that treats each image on its own (tests/test_dp.py checks this list against Opacus).
-DP_ARCHS = ("cgan", "wgan_gp", "cdcgan_dp")
-NOT_DP = {
-    "dcgan": "one GAN per class splits the data by its private labels; use a conditional arch (cdcgan_dp)",
-    "cdcgan": "its discriminator has batch norm, which mixes the examples of a batch; use cdcgan_dp",
-    "cdcgan_late": "its discriminator has batch norm, which mixes the examples of a batch; use cdcgan_dp",
-    "sngan": "Opacus cannot take per-example gradients through spectral norm; use cdcgan_dp",
-}
+from .base import ParamsError, Strict
+from .gan import (ARCHS, DIFFUSION_ARCHS, DP_ARCHS, GAN_ARCHS, NOT_DP, ArchParams, DiffusionParams, DPParams,
+                  GanParams, inherits_default)
+
+__all__ = ["ARCHS", "DIFFUSION_ARCHS", "DP_ARCHS", "GAN_ARCHS", "GRID_MAX_PER_CLASS", "NOT_DP", "ArchParams",
+           "DiffusionParams", "DPParams", "GanParams", "Params", "ParamsError", "Strict", "json_schema", "load_params",
+           "merge_overrides", "parse_params", "read_mapping", "write_json_schema"]
+
 GRID_MAX_PER_CLASS = 64  # report.grid_per_class's limit: what stages keep for the report's grids
-
-
-class ParamsError(ValueError):
-    """A params.yaml problem, phrased for the user."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DataParams(Strict):
@@ -90,123 +78,6 @@ class PreprocessParams(Strict):
     color: Literal["gray", "rgb"]
 
     _size = field_validator("image_size")(lambda cls, v: check_image_size(v))
-
-
-class DPParams(Strict):
-    """Differentially private training of the discriminator (DP-SGD, Opacus): the only network that
-    sees private images. The generator only sees the discriminator, so it is post-processing."""
-
-    epsilon: float = Field(..., gt=0, description="privacy budget of the whole run (at delta)")
-    delta: float = Field(..., gt=0, lt=1, description="chance the epsilon guarantee fails; below 1 / train images")
-    max_grad_norm: float = Field(..., gt=0, description="per-example (real image + its fake) gradient clip")
-    accountant: Literal["prv", "rdp"] = Field(..., description=(
-        "prv: Gopi et al.'s numerical accountant (within 0.4 % of Google's PLD, tightest); rdp: Renyi DP bound"))
-
-
-class ArchParams(Strict):
-    """Settings of one architecture; every arch has the same keys (params.yaml says what each arch uses)."""
-
-    latent_dim: int = Field(..., ge=1)
-    width: int = Field(..., ge=1, description="channels next to the image (ngf = ndf); doubling inwards")
-    capacity: int = Field(..., ge=1, description="seed 003's F: multiplies every layer's channels")
-    d_depth: int = Field(..., ge=1, description="seed 003's D: extra discriminator convs per resolution + 1")
-    norm: Literal["batch", "virtual"]  # virtual batch norm in G (seed 003)
-    leaky_slope: float = Field(..., ge=0, lt=1)
-    init_std: float = Field(..., gt=0, description="N(0, std) init; seed 000 used 1.0")
-    loss: Literal["bce", "nonsaturating", "hinge", "wasserstein"]
-    gp_weight: float = Field(..., ge=0, description="gradient penalty (wasserstein only)")
-    epochs: int = Field(..., ge=1)
-    batch_size: int = Field(..., ge=2)
-    lr_g: float = Field(..., gt=0)
-    lr_d: float = Field(..., gt=0)
-    beta1: float = Field(..., ge=0, lt=1)
-    beta2: float = Field(..., ge=0, lt=1)
-    d_steps: int = Field(..., ge=1, description="D updates per iteration (n_critic)")
-    g_steps: int = Field(..., ge=1, description="G updates per iteration (seed 002 let D learn slower)")
-    label_smoothing: float = Field(..., ge=0, lt=0.5, description="one-sided: real target 1 - s (seed 003)")
-    replay: bool  # experience replay of past fakes (seed 000)
-    mode_seeking: float = Field(..., ge=0, description="weight of MSGAN's mode-seeking term in G's loss; 0 = off")
-    grad_clip: float | None = Field(..., gt=0, description="max gradient norm (seed 001)")
-    ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of G weights for sampling")
-    augment: list[Literal["color", "translation", "cutout", "flip"]] = Field(
-        ..., description="DiffAugment policy for D's inputs, real and fake alike")
-    amp: bool  # bf16 autocast, CUDA only
-    channels_last: bool  # memory layout of conv activations: faster on CPU (oneDNN) and CUDA
-    checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
-    grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
-    dp: DPParams | None = Field(..., description="DP-SGD for the discriminator; null = not private")
-
-    @model_validator(mode="after")
-    def _dp_compatible(self):
-        if self.dp is None:
-            return self
-        if self.loss == "wasserstein" and self.gp_weight:
-            raise ValueError("dp: the gradient penalty is not a per-example loss DP-SGD can clip; "
-                             "set gp_weight: 0 or dp: null")
-        if self.grad_clip is not None:
-            raise ValueError("dp: the discriminator is already clipped per example (dp.max_grad_norm); "
-                             "set grad_clip: null")
-        if self.replay:
-            raise ValueError("dp: replayed fakes have no real image to be clipped with; set replay: false")
-        if self.amp:
-            raise ValueError("dp: per-example gradients under bf16 autocast are untested; set amp: false")
-        return self
-
-
-class DiffusionParams(Strict):
-    """A class-conditional DDPM (Ho et al. 2020) with classifier-free guidance (Ho & Salimans 2022),
-    built from these settings with diffusers' UNet2DModel: nothing is downloaded."""
-
-    widths: list[int] = Field(..., min_length=2, description="UNet channels per resolution, image size first")
-    layers_per_block: int = Field(..., ge=1)
-    attention: bool = Field(..., description="self-attention at the lowest resolution")
-    timesteps: int = Field(..., ge=10, description="diffusion steps of the training noise schedule")
-    beta_schedule: Literal["linear", "squaredcos_cap_v2"]  # squaredcos_cap_v2: Nichol & Dhariwal's cosine
-    epochs: int = Field(..., ge=1)
-    batch_size: int = Field(..., ge=1)
-    lr: float = Field(..., gt=0)
-    warmup_steps: int = Field(..., ge=0, description="linear learning-rate warm-up")
-    ema_decay: float | None = Field(..., gt=0, lt=1, description="EMA of the weights, used for sampling")
-    label_dropout: float = Field(..., ge=0, lt=1, description="share of steps trained without the label (for guidance)")
-    sampler: Literal["ddim", "dpm"]  # deterministic given the starting noise: ddim (eta 0) | dpm (DPM-Solver++ 2M)
-    sampling_steps: int = Field(..., ge=1)
-    guidance_scale: float = Field(..., ge=0, description=(
-        "classifier-free guidance: 1 = the conditional model alone (one UNet pass a step); > 1 sharper, "
-        "less varied, two passes a step"))
-    checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
-    grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
-
-    @model_validator(mode="after")
-    def _guidance_needs_dropout(self):
-        if self.guidance_scale != 1 and self.label_dropout == 0:
-            raise ValueError("guidance_scale: guidance needs an unconditional model; set label_dropout > 0 "
-                             "(0.1 is usual) or guidance_scale: 1")
-        if self.sampling_steps > self.timesteps:
-            raise ValueError(f"sampling_steps: at most timesteps ({self.timesteps}), got {self.sampling_steps}")
-        return self
-
-
-class GanParams(Strict):
-    archs: list[Literal[ARCHS]] = Field(..., min_length=1)
-    seed: int
-    dcgan: ArchParams
-    cgan: ArchParams
-    cdcgan: ArchParams
-    cdcgan_late: ArchParams
-    sngan: ArchParams
-    wgan_gp: ArchParams
-    cdcgan_dp: ArchParams
-    ddpm: DiffusionParams
-
-    @model_validator(mode="after")
-    def _dp_archs(self):
-        for name in GAN_ARCHS:
-            if getattr(self, name).dp is not None and name not in DP_ARCHS:
-                raise ValueError(f"gan.{name}.dp: {name} cannot train with differential privacy: {NOT_DP[name]}")
-            if getattr(self, name).dp is not None and getattr(self, name).mode_seeking:
-                raise ValueError(f"gan.{name}.mode_seeking: with dp, mode seeking gives a real image's fake another "
-                                 "image's label, so one clipped example would hold two private labels; set it to 0")
-        return self
 
 
 class SampleParams(Strict):
@@ -328,8 +199,17 @@ class Params(Strict):
 
 
 def json_schema() -> dict:
-    """The rules above as JSON Schema: the Snakefile validates its config (params.yaml) with it."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Params.model_json_schema()}
+    """The rules above as JSON Schema: the Snakefile validates its config (params.yaml) with it. A GAN's
+    block in the file sets only what differs from gan.defaults, so it has the defaults' shape there;
+    load_params checks that each GAN ends up with every key."""
+    schema = Params.model_json_schema()
+    gan = schema["$defs"]["GanParams"]["properties"]
+    for arch in GAN_ARCHS:
+        gan[arch] = {"$ref": "#/$defs/ArchDefaults"}
+    del schema["$defs"]["ArchParams"]  # only reachable through the GANs' blocks, now in their file shape
+    for prop in schema["$defs"]["ArchDefaults"]["properties"].values():
+        del prop["default"]  # Snakemake's validate writes a schema's defaults into the config: an absent key stays absent
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def write_json_schema(path: str | Path = "schemas/params.schema.json") -> None:
@@ -377,14 +257,14 @@ def read_mapping(path: str | Path) -> dict:
 
 
 def merge_overrides(base: dict, overrides: dict, source: str = "overrides", _at: str = "") -> dict:
-    """`base` with each leaf of `overrides` replaced; a key `base` does not have is an error
-    (a typo in a preset must not be ignored)."""
+    """`base` with each leaf of `overrides` replaced; a key `base` does not have is an error (a typo in a
+    preset must not be ignored), except a GAN setting its arch's block leaves to gan.defaults."""
     merged = dict(base)
     for key, value in overrides.items():
         where = f"{_at}{key}"
-        if key not in base:
+        if key not in base and not inherits_default(where):
             raise ParamsError(f"{source}: {where}: unknown key (not in params.yaml)")
-        if isinstance(value, dict) and isinstance(base[key], dict):
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
             merged[key] = merge_overrides(base[key], value, source, f"{where}.")
         else:
             merged[key] = value

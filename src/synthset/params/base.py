@@ -1,0 +1,12 @@
+"""What every params section shares: strict models (an unknown key is an error) and the user-facing error."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ParamsError(ValueError):
+    """A params.yaml problem, phrased for the user."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
