@@ -53,60 +53,69 @@ def interval_words(low: float, high: float, confidence: float = 0.95) -> str:
 def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
                     trained: dict | None = None) -> Verdict:
     """`tstr`, `privacy` and `audit` are the stages' metrics of one generator, `trained` its
-    training metrics (the DP budget); `rules` is report.release."""
-    decision, reasons = RELEASE, []
-    if isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float):
-        gap, gap_low, gap_high = gap_to_real(tstr)
-        said = (f"a classifier trained only on its images scores {abs(gap):.1f} points "
-                f"{'below' if gap >= 0 else 'above'} one trained on the real images")
-        ranged = gap_low != gap_high
-        if ranged:
-            said += f" ({interval_words(gap_low, gap_high, tstr.get('interval_confidence', 0.95))})"
-        if gap_high <= rules.gap_ok:
-            reasons.append(f"{said}, within {rules.gap_ok:g}{' at either end' if ranged else ''}, so the images "
-                           "teach nearly what the real ones do")
-        elif gap_low <= rules.gap_max:
-            decision = _worse(decision, CARE)
-            reasons.append(f"{said}, {'possibly ' if ranged and gap <= rules.gap_ok else ''}more than "
-                           f"{rules.gap_ok:g}: tell users it teaches less than the real data")
-        else:
-            decision = _worse(decision, DO_NOT)
-            reasons.append(f"{said}, more than {rules.gap_max:g}{' at either end' if ranged else ''}: the images "
-                           "would mislead whoever learns from them")
-    else:
-        decision = _worse(decision, CARE)
-        reasons.append("its usefulness was not measured (no tstr metrics)")
-    share, floor = privacy.get("copy_share"), privacy.get("test_share")
-    if isinstance(share, float) and isinstance(floor, float) and floor > 0:
-        ratio = share / floor
-        said = (f"{share:.1%} of its images lie closer to a training image than most unseen real images do "
-                f"({floor:.1%} of unseen real images do)")
-        if ratio <= rules.copies_ok:
-            reasons.append(f"{said}: no sign that it copies its training images")
-        elif ratio <= rules.copies_max:
-            decision = _worse(decision, CARE)
-            reasons.append(f"{said}: look at its nearest-neighbour panels for copies before handing it over")
-        else:
-            decision = _worse(decision, DO_NOT)
-            reasons.append(f"{said}, over {rules.copies_max:g} times as many: it reproduces training images")
-    else:
-        decision = _worse(decision, CARE)
-        reasons.append("its copies were not measured (no privacy metrics)")
+    training metrics (the DP budget); `rules` is report.release. Each piece of evidence adds its
+    reason; the verdict is the worst any of them allows."""
+    reasons: list[str] = []
+    decision = _worse(_usefulness(tstr, rules, reasons), _copies(privacy, rules, reasons))
     decision = _worse(decision, _attack(audit or {}, rules, reasons))
-    epsilon = (trained or {}).get("dp_epsilon")
-    bound = (audit or {}).get("epsilon_lower_bound")
-    if isinstance(epsilon, (int, float)):
-        said = (f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}): "
-                f"whatever an attacker does, one image's presence changes the odds of any conclusion about it by at "
-                f"most a factor of {min(math.exp(epsilon), 1e9):.3g}")
-        if isinstance(bound, float) and bound > 0:
-            said += (f"; the audit's attacks prove epsilon of at least {bound:.2f}, "
-                     + ("within that budget" if bound <= epsilon else "MORE than the budget: check the training"))
-        reasons.append(said)
-    else:
-        reasons.append("no differential-privacy guarantee: the attacks above are evidence, not proof, that an "
-                       "attacker cannot learn whether an image was in the training set")
+    reasons.append(_dp_guarantee(trained or {}, audit or {}))
     return Verdict(decision, reasons)
+
+
+def _usefulness(tstr: dict, rules, reasons: list[str]) -> str:
+    if not (isinstance(tstr.get("acc_fake"), float) and isinstance(tstr.get("acc_real"), float)):
+        reasons.append("its usefulness was not measured (no tstr metrics)")
+        return CARE
+    gap, gap_low, gap_high = gap_to_real(tstr)
+    said = (f"a classifier trained only on its images scores {abs(gap):.1f} points "
+            f"{'below' if gap >= 0 else 'above'} one trained on the real images")
+    ranged = gap_low != gap_high
+    if ranged:
+        said += f" ({interval_words(gap_low, gap_high, tstr.get('interval_confidence', 0.95))})"
+    if gap_high <= rules.gap_ok:
+        reasons.append(f"{said}, within {rules.gap_ok:g}{' at either end' if ranged else ''}, so the images "
+                       "teach nearly what the real ones do")
+        return RELEASE
+    if gap_low <= rules.gap_max:
+        reasons.append(f"{said}, {'possibly ' if ranged and gap <= rules.gap_ok else ''}more than "
+                       f"{rules.gap_ok:g}: tell users it teaches less than the real data")
+        return CARE
+    reasons.append(f"{said}, more than {rules.gap_max:g}{' at either end' if ranged else ''}: the images "
+                   "would mislead whoever learns from them")
+    return DO_NOT
+
+
+def _copies(privacy: dict, rules, reasons: list[str]) -> str:
+    share, floor = privacy.get("copy_share"), privacy.get("test_share")
+    if not (isinstance(share, float) and isinstance(floor, float) and floor > 0):
+        reasons.append("its copies were not measured (no privacy metrics)")
+        return CARE
+    ratio = share / floor
+    said = (f"{share:.1%} of its images lie closer to a training image than most unseen real images do "
+            f"({floor:.1%} of unseen real images do)")
+    if ratio <= rules.copies_ok:
+        reasons.append(f"{said}: no sign that it copies its training images")
+        return RELEASE
+    if ratio <= rules.copies_max:
+        reasons.append(f"{said}: look at its nearest-neighbour panels for copies before handing it over")
+        return CARE
+    reasons.append(f"{said}, over {rules.copies_max:g} times as many: it reproduces training images")
+    return DO_NOT
+
+
+def _dp_guarantee(trained: dict, audit: dict) -> str:
+    """What differential privacy promises (it changes no verdict: the attacks and the policy do)."""
+    epsilon, bound = trained.get("dp_epsilon"), audit.get("epsilon_lower_bound")
+    if not isinstance(epsilon, (int, float)):
+        return ("no differential-privacy guarantee: the attacks above are evidence, not proof, that an "
+                "attacker cannot learn whether an image was in the training set")
+    said = (f"trained with differential privacy (epsilon {epsilon:.3g}, delta {trained.get('dp_delta', 0):.0e}): "
+            f"whatever an attacker does, one image's presence changes the odds of any conclusion about it by at "
+            f"most a factor of {min(math.exp(epsilon), 1e9):.3g}")
+    if isinstance(bound, float) and bound > 0:
+        said += (f"; the audit's attacks prove epsilon of at least {bound:.2f}, "
+                 + ("within that budget" if bound <= epsilon else "MORE than the budget: check the training"))
+    return said
 
 
 SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "gan_leaks_g": "GAN-Leaks with G", "logan": "LOGAN",

@@ -128,6 +128,19 @@ def _check_train_left(train, where: str) -> None:
                          "data.test_fraction or data.val_fraction")
 
 
+def _write_skipped(skipped: list, path: Path, source: str) -> None:
+    """The files that could not be read, with why: a user fixes or removes them and reruns."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "reason"])
+            writer.writerows(skipped)
+    if skipped:
+        log.warning("skipped %d unreadable image file(s) under %s; see %s", len(skipped), source, path)
+    else:
+        log.info("skipped 0 files; %s", path)
+
+
 def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
     """Read, check, cap and split the source; write train/val/test .npz, skipped.csv, summary.json.
 
@@ -156,17 +169,7 @@ def ingest(params: DataParams, color: str, out_dir: str | Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         sets[split].save(out_dir / f"{split}.npz")
-    skipped_csv = out_dir / "skipped.csv"
-    with atomic_path(skipped_csv) as tmp:
-        with open(tmp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["path", "reason"])
-            writer.writerows(skipped)
-    if skipped:
-        log.warning("skipped %d unreadable image file(s) under %s; see %s", len(skipped), params.path, skipped_csv)
-    else:
-        log.info("skipped 0 files; %s", skipped_csv)
-
+    _write_skipped(skipped, out_dir / "skipped.csv", params.path)
     summary = {
         "source": params.source,
         "path": params.path if params.source in ("idx", "folder") else None,

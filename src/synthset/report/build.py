@@ -40,58 +40,73 @@ def build_report(real: ImageSet, archs: list[ArchResult], out: Path, per_class: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grid_png(real, out / "real_grid.png", per_class)
-    names = ", ".join(html.escape(c) for c in real.class_names)
-    h, w, c = real.image_shape
-    tables = report_tables([*archs, *pcas], release_rules)
-    intro = (f"Real train split: {len(real)} images, {real.num_classes} classes ({names}), {h}&times;{w} px, "
-             f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
-             "measured on the held-out real test split that no generator saw.")
-    lead = [text for text in (headline(archs, list(pcas)),
-                              release_line(archs, release_rules) if release_rules is not None else None) if text]
-    note = data_note(data_summary, resize_summary)
-    filtered = filter_note(archs)
-    body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),
-            "<h2>Summary</h2>", *([f'<div class="headline">{"".join(f"<p>{t}</p>" for t in lead)}</div>'] if lead else [])]
-    md = ["# synthset report", "", intro.replace("&times;", "x"), "",
-          *([html.escape(note, quote=False), ""] if note else []), "## Summary", ""]
-    md += [line for t in lead for line in (re.sub(r"</?b>", "**", t), "")]
-    for name, table in tables.items():
-        title, question = REPORT_TABLES[name]
-        body += [f'<h3>{title}: {html.escape(question)}</h3>',
-                 '<div class="table">' + table.to_html(index=False, classes="summary", border=0, escape=True) + "</div>"]
-        md += [f"### {title}: {question}", "", *markdown_table(table), ""]
-    body += [f"<p>{html.escape(filtered)}</p>"] if filtered else []
-    md += [filtered, ""] if filtered else []
+    body, md = _summary(real, archs, list(pcas), release_rules, data_summary, resize_summary)
     if baseline:
-        body.append(f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
-                    f"{html.escape(str(baseline.get('train_images', '?')))} real images (train and validation, every "
-                    f"one outside test), {baseline['accuracy']:.1%} on "
-                    f"{html.escape(str(baseline.get('test_images', '?')))} real test images"
-                    + (f"; {html.escape(str(baseline['reference']['model']))}, trained the same way, scores "
-                       f"{baseline['reference']['accuracy']:.1%}" if baseline.get("reference") else "") + ".</p>")
-    overview = []
-    mixed = {a.name: pd.read_csv(a.mixed_curve) for a in archs if a.mixed_curve.exists()}
-    if mixed:
-        mixed_curve_png(mixed, out / "mixed_curves.png", "accuracy against the real share of the training set")
-        overview.append(_figure("mixed_curves.png", "mixed-data curve: classifiers trained on real and generated "
-                                "images at equal size; 0 % = generated only, 100 % = the real baseline"))
-        md += ["![mixed-data curve](mixed_curves.png)", ""]
-    if baseline_confusion and baseline_confusion.exists():
-        shutil.copyfile(baseline_confusion, out / "baseline_confusion.png")
-        overview.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
+        body.append(_baseline_line(baseline))
+    overview, md_overview = _overview(archs, out, baseline_confusion)
     body.append('<div class="pair">' + "".join(overview) + "</div>")
+    md += md_overview
     for a in archs:
         b, m = arch_section(a, out, per_class, release_rules)
         body += b
         md += m
     b, m = pca_section(list(pcas), out, baseline.get("accuracy") if baseline else None, per_class)
-    body += b
-    md += m
     page = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>synthset report</title>"
             f"<style>{STYLE}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+            + "\n".join(body + b) + "</body></html>\n")
     with atomic_path(out / "index.html") as tmp:
         tmp.write_text(page)
     with atomic_path(out / "report.md") as tmp:
-        tmp.write_text("\n".join(md) + "\n")
+        tmp.write_text("\n".join(md + m) + "\n")
     return out / "index.html"
+
+
+def _summary(real: ImageSet, archs: list[ArchResult], pcas: list[PCAResult], release_rules, data_summary: dict | None,
+             resize_summary: dict | None) -> tuple[list[str], list[str]]:
+    """The header, the headline and the three tables, as HTML and as Markdown."""
+    names = ", ".join(html.escape(c) for c in real.class_names)
+    h, w, c = real.image_shape
+    intro = (f"Real train split: {len(real)} images, {real.num_classes} classes ({names}), {h}&times;{w} px, "
+             f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
+             "measured on the held-out real test split that no generator saw.")
+    lead = [text for text in (headline(archs, pcas),
+                              release_line(archs, release_rules) if release_rules is not None else None) if text]
+    note = data_note(data_summary, resize_summary)
+    body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),
+            "<h2>Summary</h2>", *([f'<div class="headline">{"".join(f"<p>{t}</p>" for t in lead)}</div>'] if lead else [])]
+    md = ["# synthset report", "", intro.replace("&times;", "x"), "",
+          *([html.escape(note, quote=False), ""] if note else []), "## Summary", ""]
+    md += [line for t in lead for line in (re.sub(r"</?b>", "**", t), "")]
+    for name, table in report_tables([*archs, *pcas], release_rules).items():
+        title, question = REPORT_TABLES[name]
+        body += [f'<h3>{title}: {html.escape(question)}</h3>',
+                 '<div class="table">' + table.to_html(index=False, classes="summary", border=0, escape=True) + "</div>"]
+        md += [f"### {title}: {question}", "", *markdown_table(table), ""]
+    if filtered := filter_note(archs):
+        body.append(f"<p>{html.escape(filtered)}</p>")
+        md += [filtered, ""]
+    return body, md
+
+
+def _baseline_line(baseline: dict) -> str:
+    return (f"<p>Real baseline: {html.escape(str(baseline.get('model')))} trained on "
+            f"{html.escape(str(baseline.get('train_images', '?')))} real images (train and validation, every "
+            f"one outside test), {baseline['accuracy']:.1%} on "
+            f"{html.escape(str(baseline.get('test_images', '?')))} real test images"
+            + (f"; {html.escape(str(baseline['reference']['model']))}, trained the same way, scores "
+               f"{baseline['reference']['accuracy']:.1%}" if baseline.get("reference") else "") + ".</p>")
+
+
+def _overview(archs: list[ArchResult], out: Path, baseline_confusion: Path | None) -> tuple[list[str], list[str]]:
+    """The figures across generators: the mixed-data curves and the real baseline's confusion matrix."""
+    figures, md = [], []
+    mixed = {a.name: pd.read_csv(a.mixed_curve) for a in archs if a.mixed_curve.exists()}
+    if mixed:
+        mixed_curve_png(mixed, out / "mixed_curves.png", "accuracy against the real share of the training set")
+        figures.append(_figure("mixed_curves.png", "mixed-data curve: classifiers trained on real and generated "
+                               "images at equal size; 0 % = generated only, 100 % = the real baseline"))
+        md += ["![mixed-data curve](mixed_curves.png)", ""]
+    if baseline_confusion and baseline_confusion.exists():
+        shutil.copyfile(baseline_confusion, out / "baseline_confusion.png")
+        figures.append(_figure("baseline_confusion.png", "real baseline: confusion matrix on real test images"))
+    return figures, md

@@ -47,29 +47,17 @@ def main(ns, params):
         return {**scored.result, "interval": acc}
 
     fake_result = score("fake", fake, c.seeds)
-    rows = [{"real_fraction": 0.0, "train_images": len(fake), **fake_result["interval"].as_dict("accuracy")}]
-    for f in e.mixed_fractions:
-        mixed = mixed_set(train, fake, f, e.seed)
-        result = score(f"mixed_{round(f * 100)}", mixed)
-        rows.append({"real_fraction": f, "train_images": len(mixed), **result["interval"].as_dict("accuracy")})
-    rows.append({"real_fraction": 1.0, "train_images": real["train_images"], "accuracy": baseline,
-                 "accuracy_low": real.get("accuracy_low"), "accuracy_high": real.get("accuracy_high")})
-    curve = pd.DataFrame(rows)
+    curve = _mixed_curve(train, fake, fake_result, real, e.mixed_fractions, e.seed, score)
     Path(ns.curve).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(ns.curve) as tmp:
         curve.to_csv(tmp, index=False)
     mixed_curve_png({ns.arch: curve}, out / "mixed.png", f"{ns.arch}: real share vs accuracy")
 
     vs_real = paired_difference(answers["fake"], real_correct, e.interval_bootstrap, e.interval_confidence, e.seed)
-    mixed = curve.iloc[1:-1]
-    best_mixed = mixed.loc[mixed["accuracy"].idxmax()] if e.mixed_fractions else None
     metrics = {**fake_result["interval"].as_dict("acc_fake"), "acc_fake_seeds": fake_result["accuracy_seeds"],
                "acc_real": baseline, "acc_real_low": real.get("accuracy_low"), "acc_real_high": real.get("accuracy_high"),
                **vs_real.as_dict("vs_real"), "gap_to_real": -vs_real.value, "interval_confidence": e.interval_confidence,
-               "acc_mixed_best": None if best_mixed is None else float(best_mixed["accuracy"]),
-               "acc_mixed_best_low": None if best_mixed is None else float(best_mixed["accuracy_low"]),
-               "acc_mixed_best_high": None if best_mixed is None else float(best_mixed["accuracy_high"]),
-               "acc_mixed": {f"{r.real_fraction:g}": r.accuracy for r in curve.itertuples()},
+               **_best_mixed(curve), "acc_mixed": {f"{r.real_fraction:g}": r.accuracy for r in curve.itertuples()},
                "per_class_fake": fake_result["per_class"], "train_images_fake": len(fake)}
     if ns.selected:
         selected = ImageSet.load(ns.selected)
@@ -80,6 +68,28 @@ def main(ns, params):
     write_json(ns.metrics, metrics)
     print(f"{ns.arch}: trained on fake {vs_real.value * 100:+.1f} points against real "
           f"(interval {vs_real.low * 100:+.1f} to {vs_real.high * 100:+.1f}) on real test images")
+
+
+def _mixed_curve(train: ImageSet, fake: ImageSet, fake_result: dict, real: dict, fractions: list[float], seed: int,
+                 score) -> pd.DataFrame:
+    """Accuracy against the real share of the training set: generated only (scored already), each mixed set
+    at equal size (`score` trains on it), the real baseline."""
+    rows = [{"real_fraction": 0.0, "train_images": len(fake), **fake_result["interval"].as_dict("accuracy")}]
+    for f in fractions:
+        mixed = mixed_set(train, fake, f, seed)
+        result = score(f"mixed_{round(f * 100)}", mixed)
+        rows.append({"real_fraction": f, "train_images": len(mixed), **result["interval"].as_dict("accuracy")})
+    rows.append({"real_fraction": 1.0, "train_images": real["train_images"], "accuracy": real["accuracy"],
+                 "accuracy_low": real.get("accuracy_low"), "accuracy_high": real.get("accuracy_high")})
+    return pd.DataFrame(rows)
+
+
+def _best_mixed(curve: pd.DataFrame) -> dict:
+    mixed = curve.iloc[1:-1]
+    best = mixed.loc[mixed["accuracy"].idxmax()] if len(mixed) else None
+    return {key: None if best is None else float(best[column])
+            for key, column in (("acc_mixed_best", "accuracy"), ("acc_mixed_best_low", "accuracy_low"),
+                                ("acc_mixed_best_high", "accuracy_high"))}
 
 
 if __name__ == "__main__":

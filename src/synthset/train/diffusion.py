@@ -27,6 +27,23 @@ from .loop import check_finite, shuffled_batches
 from .trainlog import TrainLog
 
 
+def denoising_loss(model: DiffusionGenerator, noising, x0: torch.Tensor, labels: torch.Tensor, p: DiffusionParams,
+                   gen: torch.Generator) -> torch.Tensor:
+    """Ho et al.'s loss on one batch: the noise added at a random step, predicted back; a share of the labels
+    replaced by the null label, so the same model also learns unconditionally (for guidance)."""
+    y = labels.clone()
+    y[(torch.rand(len(y), generator=gen) < p.label_dropout).to(y.device)] = model.null_label
+    noise = torch.randn(x0.shape, generator=gen).to(x0.device)
+    t = torch.randint(0, p.timesteps, (len(y),), generator=gen).to(x0.device)
+    return F.mse_loss(model.predict_noise(noising.add_noise(x0, noise, t), t, y), noise)
+
+
+def _optimiser(model: torch.nn.Module, p: DiffusionParams):
+    """Adam with a linear learning-rate warm-up over p.warmup_steps."""
+    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (p.warmup_steps + 1)))
+
+
 def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torch.device, seed: int,
                     log: TrainLog, checkpointer: Checkpointer | None = None,
                     on_epoch: Callable[[int, DiffusionGenerator], None] | None = None) -> DiffusionGenerator:
@@ -36,8 +53,7 @@ def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torc
     model = DiffusionGenerator(**generator_kwargs(train.num_classes, train.image_shape, p)).to(device)
     ema = EMA(model, p.ema_decay) if p.ema_decay else None
     sampler = ema.model if ema else model
-    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
-    warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (p.warmup_steps + 1)))
+    opt, warmup = _optimiser(model, p)
     noising = model.noise_scheduler()
     images, labels = to_tensor(train.images).to(device), torch.from_numpy(train.labels).to(device)
     fixed_z = torch.randn(train.num_classes * log.grid_cols, model.latent_dim, generator=gen)
@@ -47,11 +63,7 @@ def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torc
         model.train()
         for idx in shuffled_batches(len(labels), p.batch_size, gen):
             idx = idx.to(device)
-            x0, y = images[idx], labels[idx].clone()
-            y[(torch.rand(len(y), generator=gen) < p.label_dropout).to(device)] = model.null_label
-            noise = torch.randn(x0.shape, generator=gen).to(device)
-            t = torch.randint(0, p.timesteps, (len(y),), generator=gen).to(device)
-            loss = F.mse_loss(model.predict_noise(noising.add_noise(x0, noise, t), t, y), noise)
+            loss = denoising_loss(model, noising, images[idx], labels[idx], p, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -59,7 +71,7 @@ def train_diffusion(arch: str, train: ImageSet, p: DiffusionParams, device: torc
             if ema:
                 ema.update(model, step)
             step += 1
-            seen += len(y)
+            seen += len(idx)
             stats = {"loss": loss.item(), "lr": warmup.get_last_lr()[0]}
             check_finite(stats, arch, step, epoch)
             log.step(stats)

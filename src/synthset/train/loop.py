@@ -190,6 +190,19 @@ def check_finite(stats: dict, arch: str, step: int, epoch: int) -> None:
                             "the last good checkpoint is kept. Lower the learning rates or set grad_clip.")
 
 
+def unit_step(u: Unit, idx: torch.Tensor, p: ArchParams, gen: torch.Generator, amp) -> int:
+    """One D update on the batch `idx` of the unit's images, then G's updates when due; returns the batch size."""
+    idx = idx.to(u.labels.device)
+    real, y = u.images[idx], u.labels[idx]
+    u.d_updates += 1
+    update_g = u.d_updates % p.d_steps == 0
+    fakes = d_step(u, real, y, p, gen, amp, keep_fake=update_g and not u.dp)
+    if update_g:
+        for k in range(p.g_steps):
+            g_step(u, y, p, gen, amp, fakes if k == 0 else None)
+    return len(real)
+
+
 def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, seed: int,
               log: TrainLog, checkpointer: Checkpointer | None = None,
               on_epoch: Callable[[int, list[Unit]], None] | None = None) -> nn.Module:
@@ -217,16 +230,7 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
                  for u in units]
         for i in range(max(len(plan) for plan in plans)):
             active = [(u, plan[i]) for u, plan in zip(units, plans) if i < len(plan)]
-            for u, idx in active:
-                idx = idx.to(u.labels.device)
-                real, y = u.images[idx], u.labels[idx]
-                u.d_updates += 1
-                update_g = u.d_updates % p.d_steps == 0
-                fakes = d_step(u, real, y, p, gen, amp, keep_fake=update_g and not u.dp)
-                if update_g:
-                    for k in range(p.g_steps):
-                        g_step(u, y, p, gen, amp, fakes if k == 0 else None)
-                seen += len(real)
+            seen += sum(unit_step(u, idx, p, gen, amp) for u, idx in active)
             step += 1
             logged = [u.stats for u, _ in active if "loss_g" in u.stats and "loss_d" in u.stats]
             if logged:
