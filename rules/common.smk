@@ -30,7 +30,7 @@ STAGE_PARAMS = {
     "tstr": ["device", "threads", "classify"] + [f"evaluate.{k}" for k in ("fake_per_class", "mixed_fractions",
                                                                          "interval_bootstrap", "interval_confidence",
                                                                          "seed")],
-    "privacy": ["device", "threads", "evaluate.copy_quantile"],
+    "memorisation": ["device", "threads", "evaluate.copy_quantile"],
     "audit": ["device", "threads"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
                                                                 "audit_confidence", "audit_delta",
                                                                 "audit_latent_inits", "audit_latent_restarts",

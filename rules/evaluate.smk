@@ -111,29 +111,29 @@ rule tstr:
         " --metrics {output.metrics} --curve {output.curve} 2> {log}"
 
 
-rule privacy:
+rule memorisation:
     input:
         samples=rules.sample.output.samples,
         train=rules.preprocess.output.train,
         test=rules.preprocess.output.test,
         classifier=rules.train_classifier.output.classifier,
-        code=code("privacy"),
+        code=code("memorisation"),
     output:
-        evaluation=report(directory("results/evaluation/privacy/{arch}"), patterns=["{name}.png"],
-                          caption="../report/privacy.rst", category="Privacy", subcategory="{arch}"),
-        metrics=report("results/metrics/privacy/{arch}.json",
-                       caption="../report/privacy.rst", category="Privacy", subcategory="{arch}"),
+        evaluation=report(directory("results/evaluation/memorisation/{arch}"), patterns=["{name}.png"],
+                          caption="../report/memorisation.rst", category="Privacy", subcategory="{arch}"),
+        metrics=report("results/metrics/memorisation/{arch}.json",
+                       caption="../report/memorisation.rst", category="Privacy", subcategory="{arch}"),
     params:
-        settings=settings("privacy"),
+        settings=settings("memorisation"),
     threads: THREADS
     resources:
         gpu=1,
     log:
-        "logs/privacy/{arch}.log",
+        "logs/memorisation/{arch}.log",
     conda:
         "../envs/synthset.yaml"
     shell:
-        "python -m synthset.stages.privacy --arch {wildcards.arch} --samples {input.samples}"
+        "python -m synthset.stages.memorisation --arch {wildcards.arch} --samples {input.samples}"
         " --train {input.train} --test {input.test} --classifier {input.classifier}"
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 

@@ -58,7 +58,7 @@ rule release:
         sample="results/metrics/sample/{arch}.json",
         tstr="results/metrics/tstr/{arch}.json",
         fidelity="results/metrics/fidelity/{arch}.json",
-        privacy="results/metrics/privacy/{arch}.json",
+        memorisation="results/metrics/memorisation/{arch}.json",
         audit="results/metrics/audit/{arch}.json",
         ssim="results/metrics/ssim/{arch}.json",
         code=code("release"),

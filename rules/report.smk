@@ -1,7 +1,7 @@
 rule summary:
     input:
         baseline=rules.train_classifier.output.metrics,
-        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "tstr", "fidelity", "privacy", "audit"),
+        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "tstr", "fidelity", "memorisation", "audit"),
                        arch=ARCHS),
         pca=expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
         live=expand("results/live/train_gan/{arch}/metrics.json", arch=ARCHS),
@@ -31,10 +31,10 @@ rule report:
         figures=expand("results/figures/{arch}", arch=ARCHS),
         classifier=rules.train_classifier.output.classifier,
         baseline=rules.train_classifier.output.metrics,
-        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "ssim", "fidelity", "tstr", "privacy", "audit"),
+        metrics=expand("results/metrics/{kind}/{arch}.json", kind=("sample", "ssim", "fidelity", "tstr", "memorisation", "audit"),
                        arch=ARCHS),
         summary=rules.summary.output.summary,
-        evaluation=expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "privacy", "audit"),
+        evaluation=expand("results/evaluation/{kind}/{arch}", kind=("ssim", "fidelity", "tstr", "memorisation", "audit"),
                             arch=ARCHS),
         pca=expand("results/evaluation/pca/{mode}", mode=PCA_MODES),
         pca_metrics=expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),

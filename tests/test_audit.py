@@ -12,10 +12,10 @@ import yaml
 from conftest import shipped
 
 from synthset.data import load_digits, preprocess
-from synthset.figures.membership import roc_png
+from synthset.figures.audit import roc_png
 from synthset.files import read_json
 from synthset.imagesets import ImageSet
-from synthset.metrics.membership import (
+from synthset.metrics.audit import (
     auc,
     candidates,
     empirical_epsilon,

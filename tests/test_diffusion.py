@@ -14,7 +14,7 @@ from conftest import run, shipped
 from synthset.classify import fit, predict_proba
 from synthset.data import load_digits, load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
-from synthset.metrics.membership import auc
+from synthset.metrics.audit import auc
 from synthset.models.ddpm import DiffusionGenerator
 from synthset.models.factory import generator_spec
 from synthset.params import ParamsError

@@ -23,6 +23,7 @@ def test_shipped_params_file_is_valid_and_complete():
     assert raw == dumped
     defaults = gan_raw["defaults"]
     assert set(defaults) == set(ArchParams.model_fields) - set(PER_ARCH)
+    assert gan_dumped["defaults"] == defaults  # what is dumped loads again (tests write dumped params)
     for arch in GAN_ARCHS:
         block = gan_raw[arch]
         assert set(PER_ARCH) <= set(block), arch

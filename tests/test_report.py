@@ -161,7 +161,7 @@ def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_pa
     for arch, acc, copies, tpr in (("dcgan", 0.95, 0.02, 0.012), ("sngan", 0.80, 0.02, 0.012),
                                    ("cdcgan", 0.95, 0.30, 0.012), ("cgan", 0.95, 0.02, 0.4)):
         write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": acc, "acc_real": 0.96})
-        write_json(tmp_path / "metrics" / "privacy" / f"{arch}.json", {"copy_share": copies, "test_share": 0.05})
+        write_json(tmp_path / "metrics" / "memorisation" / f"{arch}.json", {"copy_share": copies, "test_share": 0.05})
         write_json(tmp_path / "metrics" / "audit" / f"{arch}.json",
                    {"strongest": "gan_leaks", "auc": 0.5 + tpr, "tpr_at_0.01": tpr})
     good, useless, copying, leaking = (release_advice(ArchResult(a, tmp_path), rules)
@@ -243,7 +243,7 @@ def arch_outputs(results: Path, arch: str, rng: np.random.Generator, shape=(32, 
                 "gan_test_accuracy": 0.9876})
     write_json(results / "metrics" / "sample" / f"{arch}.json", {"keep": "agreeing", "kept_share": 0.8123})
     write_json(results / "metrics" / "ssim" / f"{arch}.json", {"mean": 0.1234})
-    write_json(results / "metrics" / "privacy" / f"{arch}.json", {"copy_share": 0.0123, "test_share": 0.01})
+    write_json(results / "metrics" / "memorisation" / f"{arch}.json", {"copy_share": 0.0123, "test_share": 0.01})
     write_json(results / "metrics" / "audit" / f"{arch}.json",
                {"strongest": "gan_leaks_g", "auc": 0.5123, "tpr_at_0.01": 0.0123,
                 "attacks": {"gan_leaks_g": {"description": "GAN-Leaks with G (white-box: the released generator)"}}})

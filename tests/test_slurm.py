@@ -59,7 +59,7 @@ def test_pipeline_runs_as_slurm_jobs_with_the_rules_requests(project: Path, tiny
     # the same outputs as the same pipeline run locally (built once for the whole test session)
     samples = [f"results/samples/{arch}/samples.npz" for arch in ("dcgan", "sngan")]
     metrics = ["results/metrics/baseline.json", "results/metrics/tstr/dcgan.json",
-               "results/metrics/fidelity/sngan.json", "results/metrics/privacy/dcgan.json",
+               "results/metrics/fidelity/sngan.json", "results/metrics/memorisation/dcgan.json",
                "results/metrics/pca/sample.json"]
     local = tiny_built
     for path in samples:

@@ -109,7 +109,7 @@ class Layout:
             "pca": lambda m: {self.evaluation("pca", m), self.metrics("pca", m), self.pca_curve(m)},
             "release": lambda a: {self.release(a)},
             **{kind: (lambda k: lambda a: {self.evaluation(k, a), self.metrics(k, a)})(kind)
-               for kind in ("fidelity", "privacy", "audit")},
+               for kind in ("fidelity", "memorisation", "audit")},
         }
         whole = {
             "ingest": {*(self.ingested(s) for s in SPLITS), self.skipped(), self.ingest_summary()},

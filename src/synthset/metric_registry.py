@@ -59,8 +59,8 @@ METRICS = (
     Metric("mean", "ssim", "Mean SSIM", "num", "realism", card=True),
     Metric("gan_test_accuracy", "fidelity", "GAN-test", "pct", "realism", card=True),
     # privacy: copies, the strongest attack the release allows (audit's top-level numbers), DP
-    Metric("copy_share", "privacy", "Copies", "pct", "privacy", summary="copy_share", card=True),
-    Metric("copy_share_features", "privacy", "Copies (features)", "pct", card=True),
+    Metric("copy_share", "memorisation", "Copies", "pct", "privacy", summary="copy_share", card=True),
+    Metric("copy_share_features", "memorisation", "Copies (features)", "pct", card=True),
     Metric("auc", "audit", "Attack AUC", "num", "privacy", card=True),
     Metric("tpr_at_0.01", "audit", "Attack TPR@1%FPR", "pct", "privacy", summary="attack_tpr", card=True),
     Metric("epsilon_lower_bound", "audit", "Attack's epsilon bound", "num", card=True),

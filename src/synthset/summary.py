@@ -32,8 +32,8 @@ def arch_verdict(results: str | Path, arch: str, rules) -> Verdict:
     def found(path: Path) -> dict:
         return read_json(path) if path.exists() else {}
     layout = Layout(results=Path(results))
-    judged = {kind: found(layout.metrics(kind, arch)) for kind in ("tstr", "privacy", "audit", "live")}
-    return release_verdict(judged["tstr"], judged["privacy"], rules, judged["audit"], judged["live"])
+    judged = {kind: found(layout.metrics(kind, arch)) for kind in ("tstr", "memorisation", "audit", "live")}
+    return release_verdict(judged["tstr"], judged["memorisation"], rules, judged["audit"], judged["live"])
 
 
 def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:

@@ -50,13 +50,13 @@ def interval_words(low: float, high: float, confidence: float = 0.95) -> str:
     return f"{confidence * 100:g} % interval: {side(low)} to {side(high)}"
 
 
-def release_verdict(tstr: dict, privacy: dict, rules, audit: dict | None = None,
+def release_verdict(tstr: dict, memorisation: dict, rules, audit: dict | None = None,
                     trained: dict | None = None) -> Verdict:
-    """`tstr`, `privacy` and `audit` are the stages' metrics of one generator, `trained` its
+    """`tstr`, `memorisation` and `audit` are the stages' metrics of one generator, `trained` its
     training metrics (the DP budget); `rules` is report.release. Each piece of evidence adds its
     reason; the verdict is the worst any of them allows."""
     reasons: list[str] = []
-    decision = _worse(_usefulness(tstr, rules, reasons), _copies(privacy, rules, reasons))
+    decision = _worse(_usefulness(tstr, rules, reasons), _copies(memorisation, rules, reasons))
     decision = _worse(decision, _attack(audit or {}, rules, reasons))
     reasons.append(_dp_guarantee(trained or {}, audit or {}))
     return Verdict(decision, reasons)

@@ -1,4 +1,4 @@
-"""The privacy stage's figures: how close generated images come to training images."""
+"""The memorisation stage's figures: how close generated images come to training images."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Feature spaces shared by the fidelity and privacy stages (a helper, not a stage)."""
+"""Feature spaces shared by the fidelity and memorisation stages (a helper, not a stage)."""
 from __future__ import annotations
 
 import numpy as np

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, Field, create_model, model_serializer, model_validator
 from pydantic.fields import FieldInfo
 
 from .base import Strict
@@ -92,10 +92,18 @@ class ArchParams(Strict):
 PER_ARCH = ("epochs", "batch_size")  # what the shipped params.yaml sets in every GAN's block, never in defaults
 
 
+class _Partial(Strict):
+    """A block that sets only some keys; it dumps only those, so a dumped Params loads again."""
+
+    @model_serializer(mode="wrap")
+    def _only_what_was_set(self, handler):
+        return {key: value for key, value in handler(self).items() if key in self.model_fields_set}
+
+
 def _every_key_optional(model: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
     """`model`'s keys with their types and ranges, none required: a block that sets only some."""
     fields = {key: (f.annotation, FieldInfo.merge_field_infos(f, default=None)) for key, f in model.model_fields.items()}
-    return create_model(name, __base__=Strict, __doc__=doc, **fields)
+    return create_model(name, __base__=_Partial, __doc__=doc, **fields)
 
 
 ArchDefaults = _every_key_optional(ArchParams, "ArchDefaults", (

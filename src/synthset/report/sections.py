@@ -63,7 +63,7 @@ def arch_section(a: ArchResult, out: Path, per_class: int, rules) -> tuple[list[
     figs = {key: _copy(a.evaluation(kind, file), out, f"{name}_{kind}_{file}") for key, kind, file in (
         ("confusion", "tstr", "confusion_fake.png"), ("mixed", "tstr", "mixed.png"),
         ("ssim_hist", "ssim", "histogram.png"), ("ssim_best", "ssim", "best_worst.png"),
-        ("knn", "privacy", "knn_pixels.png"), ("dcr", "privacy", "dcr_pixels.png"),
+        ("knn", "memorisation", "knn_pixels.png"), ("dcr", "memorisation", "dcr_pixels.png"),
         ("gan_test", "fidelity", "confusion_gan_test.png"), ("roc", "audit", "roc.png"))}
     seconds = a.metrics("live").get("train_seconds")
     advice = release_advice(a, rules)

@@ -9,10 +9,10 @@ import torch
 from tqdm.auto import tqdm
 
 from ..device import resolve_device, use_threads
-from ..figures.membership import roc_png
+from ..figures.audit import roc_png
 from ..files import read_json, write_json
 from ..imagesets import ImageSet
-from ..metrics.membership import (
+from ..metrics.audit import (
     candidates,
     evaluate_attack,
     gan_leaks_scores,

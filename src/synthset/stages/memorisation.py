@@ -1,4 +1,4 @@
-"""Stage privacy@arch: nearest-neighbour memorisation check in pixel and feature space."""
+"""Stage memorisation@arch: nearest-neighbour memorisation check in pixel and feature space."""
 from pathlib import Path
 
 from ..device import resolve_device, use_threads

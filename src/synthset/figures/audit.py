@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics.membership import AttackResult
+from ..metrics.audit import AttackResult
 from . import plt, save_figure
 
 
