@@ -40,7 +40,7 @@ class DPParams(Strict):
 
 
 class ArchParams(Strict):
-    """Settings of one architecture; every arch has the same keys (params.yaml says what each arch uses)."""
+    """Settings of one GAN, complete: its block in params.yaml over gan.defaults (every GAN has the same keys)."""
 
     latent_dim: int = Field(..., ge=1)
     width: int = Field(..., ge=1, description="channels next to the image (ngf = ndf); doubling inwards")
