@@ -289,8 +289,15 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(built_project: Path):
         assert dvc_changed(project) == expected, module
         run(["dvc", "commit", "-f", *sorted(expected)], project)  # accept the edit: outputs stay as they are
 
-    # the report's grid size reruns the report alone
+    # a new image size is preprocess's alone: ingest does not read the raw images again
     params = project / "params.yaml"
+    shipped_text = params.read_text()
+    assert "image_size: 8 " in shipped_text
+    params.write_text(shipped_text.replace("image_size: 8 ", "image_size: 16 "))
+    assert dvc_changed(project) == {"preprocess"}
+    params.write_text(shipped_text)
+
+    # the report's grid size reruns the report alone
     params.write_text(params.read_text().replace("grid_per_class: 4", "grid_per_class: 3"))
     assert dvc_changed(project) == {"report"}
     run(["dvc", "repro"], project)
