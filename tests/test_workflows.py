@@ -291,11 +291,12 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(built_project: Path):
 
     # a new image size is preprocess's alone: ingest does not read the raw images again
     params = project / "params.yaml"
-    shipped_text = params.read_text()
-    assert "image_size: 8 " in shipped_text
-    params.write_text(shipped_text.replace("image_size: 8 ", "image_size: 16 "))
+    before = params.read_text()
+    resized, n = re.subn(r"^(  image_size:) 8\b", r"\1 16", before, flags=re.M)
+    assert n == 1, before
+    params.write_text(resized)
     assert dvc_changed(project) == {"preprocess"}
-    params.write_text(shipped_text)
+    params.write_text(before)
 
     # the report's grid size reruns the report alone
     params.write_text(params.read_text().replace("grid_per_class: 4", "grid_per_class: 3"))
