@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from conftest import SHIPPED, shipped
-from synthset.params import GAN_ARCHS, ArchParams, ParamsError, load_params, parse_params
+from synthset.params import GAN_ARCHS, ArchParams, ParamsError, json_schema, load_params, parse_params
 from synthset.params.gan import PER_ARCH
 from synthset.presets import apply_preset, dvc_set_args
 
@@ -142,6 +142,18 @@ def test_applying_a_preset_keeps_every_comment_and_changes_only_its_keys(tmp_pat
     comment = [b.partition("#")[2] for b, _ in changed]
     assert comment == [a.partition("#")[2] for _, a in changed]  # each changed line keeps its comment
     assert "  classes: [3, 8]" in after[[i for i, b in enumerate(before) if b.startswith("  classes:")][0]]
+
+
+@pytest.mark.parametrize("preset", sorted((ROOT / "presets").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_applied_preset_passes_the_schema_snakemake_checks_its_config_with(tmp_path, preset):
+    """Snakemake reads params.yaml with PyYAML (YAML 1.1), which takes `1e-05` for a string: a preset's
+    numbers must be written back in a form it reads as numbers, or `make preset` stops at the schema."""
+    import jsonschema
+
+    params = tmp_path / "params.yaml"
+    params.write_text(SHIPPED.read_text())
+    apply_preset(params, preset)
+    jsonschema.validate(yaml.safe_load(params.read_text()), json_schema())
 
 
 @pytest.mark.parametrize("preset", sorted((ROOT / "presets").glob("*.yaml")), ids=lambda p: p.stem)

@@ -8,6 +8,7 @@ leaves the workspace alone, `dvc_set_args` turns the preset into `dvc exp run -S
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -37,6 +38,17 @@ def _as_node(value):
     return value
 
 
+def _represent_float(representer, value: float):
+    """1.0e-05, not ruamel's 1e-05: PyYAML (YAML 1.1), which Snakemake reads the config with, takes
+    an exponent without a dot for a string, and the schema check then refuses the file."""
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if not e or not math.isfinite(value):
+        return representer.represent_float(value)
+    return representer.represent_scalar("tag:yaml.org,2002:float",
+                                        f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}")
+
+
 def checked_changes(params_path: str | Path, *presets: str | Path) -> list[tuple[str, object]]:
     """Every value the presets set, in order, once the merged settings are known to be valid."""
     raw = read_mapping(params_path)
@@ -58,6 +70,7 @@ def apply_preset(params_path: str | Path, *presets: str | Path) -> list[tuple[st
     yaml.width = 4096
     yaml.representer.add_representer(  # `key: null`, as written, not `key:`
         type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    yaml.representer.add_representer(float, _represent_float)
     doc = yaml.load(params_path.read_text())
     for key, value in changes:
         *parents, last = key.split(".")
