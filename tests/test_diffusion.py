@@ -123,27 +123,36 @@ def test_the_loss_attack_finds_a_model_that_memorised_its_training_images(digits
 
 
 @pytest.mark.slow
-def test_ddpm_goes_through_every_stage_into_the_report_and_its_release_generates(built_project, tmp_path):
-    """The built tiny project with the diffusion model as its only generator: the pipeline trains,
-    samples, scores (the loss attack in place of LOGAN), reports and releases it, and a third
-    party's `synthset generate` draws from the release alone. The data, the real baseline and PCA
-    are the built project's: Snakemake runs only what the change of generator needs."""
+def test_ddpm_and_dpmerf_go_through_every_stage_into_the_report_and_their_releases_generate(built_project, tmp_path):
+    """The built tiny project with the two generators that have no discriminator as its only ones, the
+    diffusion model and the DP baseline (DP-MERF, tests/test_merf.py): the pipeline trains, samples,
+    scores (the loss attack, or GAN-Leaks with G, in place of LOGAN), reports and releases them, and a
+    third party's `synthset generate` draws from each release alone. The data, the real baseline and PCA
+    are the built project's: Snakemake runs only what the change of generators needs."""
     project = built_project
-    tiny = {"gan": {"archs": ["ddpm"], "ddpm": {"widths": [8, 16], "epochs": 2, "batch_size": 16,
-                                                "sampling_steps": 3}}}
-    (tmp_path / "ddpm.yaml").write_text(yaml.safe_dump(tiny))
-    apply_preset(project / "params.yaml", tmp_path / "ddpm.yaml")
+    tiny = {"gan": {"archs": ["ddpm", "dpmerf"],
+                    "ddpm": {"widths": [8, 16], "epochs": 2, "batch_size": 16, "sampling_steps": 3},
+                    "dpmerf": {"frequencies": 100, "latent_dim": 8, "width": 8, "epochs": 2, "batch_size": 16}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny))
+    apply_preset(project / "params.yaml", tmp_path / "tiny.yaml")
     ran = run(["snakemake", "--cores", "2"], project)  # the same stages as dvc repro (test_workflows), in parallel
     assert "rule ingest:" not in ran.stdout + ran.stderr and "rule train_classifier:" not in ran.stdout + ran.stderr
     summary = json.loads((project / "results/metrics/summary.json").read_text())
-    assert {"acc_fake", "acc_fake_low", "vs_real", "fid", "copy_share", "attack_tpr",
-            "train_seconds"} <= set(summary["ddpm"])
-    audit = json.loads((project / "results/metrics/audit/ddpm.json").read_text())
-    assert set(audit["attacks"]) == {"gan_leaks", "loss"}
+    for arch in ("ddpm", "dpmerf"):
+        assert {"acc_fake", "acc_fake_low", "vs_real", "fid", "copy_share", "attack_tpr",
+                "train_seconds"} <= set(summary[arch])
+    spec = json.loads((project / "results/release/dpmerf/generator.json").read_text())
+    assert spec["dp"]["dp_epsilon"] == pytest.approx(10.0) and spec["dp"]["dp_steps"] == 1
+    attacks = {arch: set(json.loads((project / f"results/metrics/audit/{arch}.json").read_text())["attacks"])
+               for arch in ("ddpm", "dpmerf")}
+    assert attacks == {"ddpm": {"gan_leaks", "loss"}, "dpmerf": {"gan_leaks", "gan_leaks_g"}}
     page = check_page(project / "results/report/index.html")
     assert page.errors == [] and page.broken_images == []
-    assert page.headings == ["Summary", "ddpm", "PCA baseline"]
-    run(["synthset", "generate", str(project / "results/release/ddpm"), "--per-class", "3",
-         "--out", str(tmp_path / "mydata")], project)
-    classes = json.loads((project / "results/release/ddpm/generator.json").read_text())["class_names"]
-    assert len((tmp_path / "mydata/labels.csv").read_text().splitlines()) == 1 + 3 * len(classes)
+    assert page.headings == ["Summary", "ddpm", "dpmerf", "PCA baseline"]
+    card = (project / "results/release/dpmerf/MODEL_CARD.md").read_text()
+    assert "never saw a private image" in card and "epsilon 10 at delta 1e-05" in card
+    for arch in ("ddpm", "dpmerf"):
+        run(["synthset", "generate", str(project / f"results/release/{arch}"), "--per-class", "3",
+             "--out", str(tmp_path / arch)], project)
+        classes = json.loads((project / f"results/release/{arch}/generator.json").read_text())["class_names"]
+        assert len((tmp_path / arch / "labels.csv").read_text().splitlines()) == 1 + 3 * len(classes)

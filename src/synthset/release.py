@@ -26,6 +26,7 @@ from .files import atomic_path, current_umask, read_json, write_json
 from .imagesets import ImageSet
 from .integrity import CHECKSUMS, ReleaseError, check_weights, checksum_lines, read_spec, verify_checksums
 from .models import build_generator
+from .params import MERF_ARCHS
 
 WEIGHTS, SPEC, CARD = "generator.safetensors", "generator.json", "MODEL_CARD.md"
 FILTER_WEIGHTS, FILTER_SPEC = "filter.safetensors", "filter.json"
@@ -50,7 +51,11 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str |
         lines += ["## Verdict", "", html.escape(verdict, quote=False), ""]
     dp = spec.get("dp")
     lines += ["## Privacy", ""]
-    if dp:
+    if dp and spec["arch"] in MERF_ARCHS:
+        lines += [f"The generator never saw a private image: it was fitted to the train split's mean random-feature "
+                  f"embedding, released once with Gaussian noise (DP-MERF): epsilon {dp['dp_epsilon']:.3g} at delta "
+                  f"{dp['dp_delta']:.0e}. It and every image it draws are covered by the same guarantee.", ""]
+    elif dp:
         lines += [f"The discriminator, the only network that saw the private images, was trained with DP-SGD (Opacus): "
                   f"epsilon {dp['dp_epsilon']:.3g} at delta {dp['dp_delta']:.0e}, over {dp['dp_steps']} steps. "
                   "The generator learned only from the discriminator, so it and every image it draws are covered by "

@@ -20,9 +20,10 @@ from .filtering import keep_for
 from .imagesets import ImageSet
 from .intervals import accuracy_interval
 from .layout import Layout
-from .params import DIFFUSION_ARCHS, Params, ParamsError
+from .params import DIFFUSION_ARCHS, MERF_ARCHS, Params, ParamsError
 from .sampling import sample_kept
 from .train.loop import train_gan
+from .train.merf import train_merf
 from .train.trainlog import TrainLog
 
 
@@ -61,10 +62,13 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
     seed_everything(params.gan.seed, params.threads)
     with tempfile.TemporaryDirectory() as tmp:
         log = TrainLog(Path(tmp) / "live", grid or Path(tmp) / "grids", train.num_classes)
-        generator = train_gan(arch, train, params.arch(arch), device, params.gan.seed, log)
+        if arch in MERF_ARCHS:
+            generator, _ = train_merf(arch, train, params.arch(arch), device, params.gan.seed, log)
+        else:
+            generator = train_gan(arch, train, params.arch(arch), device, params.gan.seed, log)
         seconds = log.elapsed()  # the training log times the run, as train_gan's stage reports it
     judge = filter_classifier(params, train, filter_folder, device, filter_cache)
-    keep = keep_for(params.sample.keep, {"dp": params.arch(arch).dp})
+    keep = keep_for(params.sample.keep, {"dp": arch in MERF_ARCHS or params.arch(arch).dp})
     fake, stats = sample_kept(generator, train.class_names, params.sample.per_class, params.sample.seed, keep,
                               judge if keep == "agreeing" else None)
     scored = fit_scored(fake, val, params.classify, device, desc=f"{arch} on val", seeds=seeds)
@@ -82,7 +86,7 @@ def main(ns, params: Params) -> dict:
         raise FileNotFoundError(f"{missing[0]}: missing (run `dvc repro preprocess` or `snakemake --cores 2 "
                                 f"{missing[0]}` first)")
     if ns.arch in DIFFUSION_ARCHS:
-        raise ParamsError(f"{ns.arch}: validate trains GANs; the diffusion baseline is not one")
+        raise ParamsError(f"{ns.arch}: validate trains GANs and dpmerf; the diffusion baseline is neither")
     params.arch(ns.arch)  # listed in gan.archs, or one line saying it is not
     device = resolve_device(params.device)
     train, val = ImageSet.load(prepared / "train.npz"), ImageSet.load(prepared / "val.npz")

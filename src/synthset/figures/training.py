@@ -1,5 +1,6 @@
 """The training figures of a generator's section: losses and discriminator accuracy per step (a
-diffusion model: its loss and learning rate), and the fixed-noise progression frames."""
+diffusion model: its loss and learning rate; DP-MERF: its distance to the private embedding), and the
+fixed-noise progression frames."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,6 +22,8 @@ def training_curves_png(live: Path, path: Path, title: str) -> Path:
     learning rate)."""
     if (Path(live) / "plots" / "metrics" / "train" / "loss.tsv").exists():
         return diffusion_curves_png(live, path, title)
+    if (Path(live) / "plots" / "metrics" / "train" / "mmd.tsv").exists():
+        return merf_curve_png(live, path, title)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.2))
     for name, label in (("loss_d", "D loss"), ("loss_g", "G loss")):
         df = read_live_metric(live, f"train/{name}")
@@ -51,6 +54,21 @@ def diffusion_curves_png(live: Path, path: Path, title: str) -> Path:
     ax_loss.legend(frameon=False)
     for ax in (ax_loss, ax_lr):
         ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path, tight=False)
+    return path
+
+
+def merf_curve_png(live: Path, path: Path, title: str) -> Path:
+    """DP-MERF's loss per step: the squared distance of the generated images' embedding to the noisy
+    private one. It cannot reach 0: the noise is part of the target."""
+    mmd = read_live_metric(live, "train/mmd")
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(mmd["step"], mmd["mmd"], lw=0.5, alpha=0.4, label="per step")
+    ax.plot(mmd["step"], mmd["mmd"].rolling(50, min_periods=1).mean(), lw=1.2, label="mean of 50 steps")
+    ax.set(xlabel="step", ylabel="distance to the private embedding", yscale="log", title=f"{title}: MMD")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path, tight=False)
     return path

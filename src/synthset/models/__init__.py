@@ -2,7 +2,7 @@
 
 Every generator answers `G(z, labels) -> images in [-1, 1]`, so sampling, the release
 and evaluation do not care whether a model is conditional, one GAN per class, or a
-diffusion model denoising z (ddpm.py).
+diffusion model denoising z (ddpm.py). DP-MERF (dpmerf) samples with cdcgan's generator.
 Every conditional arch file defines `Generator(num_classes, latent_dim, channels,
 image_size, width, capacity, norm)` and `Discriminator(num_classes, channels,
 image_size, width, capacity, depth, leaky_slope)` whose `D(x, labels)` gives one raw
@@ -27,7 +27,7 @@ ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
 }
 
 GENERATORS: dict[str, type[nn.Module]] = {"dcgan": PerClassDCGAN, **{name: g for name, (g, _) in ARCHS.items()},
-                                          "ddpm": DiffusionGenerator}
+                                          "ddpm": DiffusionGenerator, "dpmerf": cdcgan.Generator}
 
 __all__ = ["ARCHS", "GENERATORS", "build_generator", "build_pair", "generator_kwargs", "generator_spec",
            "sampling_generator"]

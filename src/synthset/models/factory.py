@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..params import ArchParams, DiffusionParams
+from ..params import ArchParams, DiffusionParams, MerfParams
 from .dcgan import Discriminator as DCGANDiscriminator
 from .dcgan import Generator as DCGANGenerator
 from .dcgan import PerClassDCGAN, init_weights
 
 
-def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: ArchParams | DiffusionParams) -> dict:
+def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int],
+                     p: ArchParams | DiffusionParams | MerfParams) -> dict:
     """The constructor arguments saved beside the weights, enough to rebuild the generator."""
     h, _, c = image_shape
     if isinstance(p, DiffusionParams):
@@ -17,11 +18,14 @@ def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int], p: Arc
                 "layers_per_block": p.layers_per_block, "attention": p.attention, "timesteps": p.timesteps,
                 "beta_schedule": p.beta_schedule, "sampler": p.sampler, "sampling_steps": p.sampling_steps,
                 "guidance_scale": p.guidance_scale}
+    if isinstance(p, MerfParams):  # cdcgan's generator
+        return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
+                "width": p.width, "capacity": 1, "norm": "batch"}
     return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
             "width": p.width, "capacity": p.capacity, "norm": p.norm}
 
 
-def generator_spec(arch: str, train, p: ArchParams | DiffusionParams, dp: dict | None = None) -> dict:
+def generator_spec(arch: str, train, p: ArchParams | DiffusionParams | MerfParams, dp: dict | None = None) -> dict:
     """What is saved beside the weights: how to rebuild the generator and what it was trained on;
     with `dp` (a DP run), the privacy it spent (dp_epsilon at dp_delta, ...) under "dp"."""
     h, w, c = train.image_shape

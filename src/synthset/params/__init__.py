@@ -17,12 +17,12 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .base import ParamsError, Strict
-from .gan import (ARCHS, DIFFUSION_ARCHS, DP_ARCHS, GAN_ARCHS, NOT_DP, ArchParams, DiffusionParams, DPParams,
-                  GanParams, inherits_default)
+from .gan import (ARCHS, DIFFUSION_ARCHS, DP_ARCHS, GAN_ARCHS, MERF_ARCHS, NOT_DP, ArchParams, DiffusionParams,
+                  DPParams, GanParams, MerfParams, inherits_default)
 
-__all__ = ["ARCHS", "DIFFUSION_ARCHS", "DP_ARCHS", "GAN_ARCHS", "GRID_MAX_PER_CLASS", "NOT_DP", "ArchParams",
-           "DiffusionParams", "DPParams", "GanParams", "Params", "ParamsError", "Strict", "json_schema", "load_params",
-           "merge_overrides", "parse_params", "read_mapping", "write_json_schema"]
+__all__ = ["ARCHS", "DIFFUSION_ARCHS", "DP_ARCHS", "GAN_ARCHS", "GRID_MAX_PER_CLASS", "MERF_ARCHS", "NOT_DP",
+           "ArchParams", "DiffusionParams", "DPParams", "GanParams", "MerfParams", "Params", "ParamsError", "Strict",
+           "json_schema", "load_params", "merge_overrides", "parse_params", "read_mapping", "write_json_schema"]
 
 GRID_MAX_PER_CLASS = 64  # report.grid_per_class's limit: what stages keep for the report's grids
 
@@ -192,7 +192,7 @@ class Params(Strict):
     pca: PCAParams
     report: ReportParams
 
-    def arch(self, name: str) -> ArchParams | DiffusionParams:
+    def arch(self, name: str) -> ArchParams | DiffusionParams | MerfParams:
         if name not in self.gan.archs:
             raise ParamsError(f"gan.archs: {name!r} is not listed (listed: {', '.join(self.gan.archs)})")
         return getattr(self.gan, name)

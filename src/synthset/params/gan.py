@@ -16,7 +16,8 @@ from .base import Strict
 
 GAN_ARCHS = ("dcgan", "cgan", "cdcgan", "cdcgan_late", "sngan", "wgan_gp", "cdcgan_dp")
 DIFFUSION_ARCHS = ("ddpm",)  # not GANs, but trained, sampled, scored and released the same way
-ARCHS = GAN_ARCHS + DIFFUSION_ARCHS
+MERF_ARCHS = ("dpmerf",)  # the DP baseline: a generator fitted to a private mean embedding (no discriminator)
+ARCHS = GAN_ARCHS + DIFFUSION_ARCHS + MERF_ARCHS
 # Archs whose discriminator can be trained with DP-SGD (dp: set): per-example gradients need a
 # discriminator that treats each image on its own (tests/test_dp.py checks this list against Opacus).
 DP_ARCHS = ("cgan", "wgan_gp", "cdcgan_dp")
@@ -149,6 +150,24 @@ class DiffusionParams(Strict):
         return self
 
 
+class MerfParams(Strict):
+    """DP-MERF (Harder et al. 2021), the private baseline: cdcgan's generator fitted to the train split's
+    mean random-feature embedding, made (epsilon, delta)-DP once by the Gaussian mechanism (train/merf.py)."""
+
+    frequencies: int = Field(..., ge=1, description="random Fourier frequencies (2 features each, per class)")
+    length_scale: float = Field(..., gt=0, description=(
+        "Gaussian kernel width per pixel: l = length_scale * sqrt(pixels), so one value serves every image size"))
+    latent_dim: int = Field(..., ge=1)
+    width: int = Field(..., ge=1, description="the generator's channels next to the image, as the GANs' width")
+    epochs: int = Field(..., ge=1, description="an epoch: train images / batch_size generator steps")
+    batch_size: int = Field(..., ge=2, description="generated images per step, the same number of each class")
+    lr: float = Field(..., gt=0)
+    epsilon: float = Field(..., gt=0, description="the privacy budget of the one release of the embedding")
+    delta: float = Field(..., gt=0, lt=1, description="chance the epsilon guarantee fails; below 1 / train images")
+    checkpoint_every: int = Field(..., ge=1, description="epochs between resumable checkpoints")
+    grid_every: int = Field(..., ge=1, description="epochs between fixed-noise progress grids")
+
+
 class GanParams(Strict):
     archs: list[Literal[ARCHS]] = Field(..., min_length=1)
     seed: int
@@ -161,6 +180,7 @@ class GanParams(Strict):
     wgan_gp: ArchParams
     cdcgan_dp: ArchParams
     ddpm: DiffusionParams
+    dpmerf: MerfParams
 
     @model_validator(mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from ..metrics.audit import (
     logan_scores,
 )
 from ..metrics.memorisation import pixel_vectors
-from ..params import DIFFUSION_ARCHS
+from ..params import DIFFUSION_ARCHS, GAN_ARCHS
 from ..pixels import to_tensor
 from ..train.checkpoint import load_discriminators, load_generator
 from . import _cli
@@ -66,6 +66,7 @@ def main(ns, params):
                                          e.audit_latent_inits, e.audit_latent_restarts, e.audit_latent_steps,
                                          e.audit_latent_lr, e.seed)
             for s in tqdm((members, nonmembers), desc=f"{ns.arch}: GAN-Leaks with G", unit="set")]
+    if spec["arch"] in GAN_ARCHS:  # dpmerf has no discriminator
         discriminators = load_discriminators(ns.model, spec, device)
         scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
                                         torch.from_numpy(s.labels).to(device))

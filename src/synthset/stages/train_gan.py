@@ -1,5 +1,5 @@
-"""Stage train_gan@arch: train one architecture on the real train split only (a GAN, or the
-diffusion baseline `ddpm`, which has no discriminator to keep).
+"""Stage train_gan@arch: train one architecture on the real train split only (a GAN, the
+diffusion baseline `ddpm` or the DP baseline `dpmerf`, which have no discriminator to keep).
 
 Re-running after an interruption resumes from the last checkpoint in --checkpoints
 (kept outside the DVC/Snakemake outputs so that neither runner deletes it first).
@@ -9,11 +9,12 @@ import sys
 from ..device import resolve_device, seed_everything
 from ..imagesets import ImageSet
 from ..models.factory import generator_spec
-from ..params import DIFFUSION_ARCHS
+from ..params import DIFFUSION_ARCHS, MERF_ARCHS
 from ..train.checkpoint import Checkpointer, run_key, save_discriminators, save_model
 from ..train.diffusion import train_diffusion
 from ..train.dp import privacy_card, privacy_spent
 from ..train.loop import train_gan
+from ..train.merf import train_merf
 from ..train.trainlog import TrainLog
 from . import _cli
 
@@ -32,6 +33,13 @@ def main(ns, params):
         model = train_diffusion(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
         save_model(ns.model, generator_spec(ns.arch, train, arch_params), model)
         log.finish({"train_seconds": log.elapsed()})
+        checkpoints.clear()
+        return
+    if ns.arch in MERF_ARCHS:
+        generator, embedding = train_merf(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
+        save_model(ns.model, generator_spec(ns.arch, train, arch_params, embedding.card(arch_params.epsilon)),
+                   generator)
+        log.finish({"train_seconds": log.elapsed(), **embedding.spent()})
         checkpoints.clear()
         return
     trained = []  # the last epoch's discriminators, for the white-box membership audit

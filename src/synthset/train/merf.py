@@ -1,0 +1,168 @@
+"""DP-MERF (Harder et al. 2021): a generator fitted to a differentially private summary of the
+private images, the DP baseline beside the DP-SGD GANs (as PCA is the non-private baseline).
+
+The private split is read once. Each image becomes random Fourier features of a Gaussian kernel
+(Rahimi & Recht 2007), placed in its class's block, together with a constant that counts it:
+e(x, y) = onehot(y) (x) [phi(x), 1] / sqrt(2), whose norm is exactly 1. Their mean over the n
+train images, plus Gaussian noise once (the Gaussian mechanism), is all that training ever uses:
+replacing one image moves the mean by at most 2 / n, so noise of std sigma * 2 / n makes it
+(epsilon, delta)-DP with epsilon from Balle & Wang's analytic Gaussian mechanism, exact for one
+release. The generator then matches the noisy per-class means (maximum mean discrepancy in the
+features), with each class weighted by its noisy count; it never sees an image, so it and its
+samples are post-processing and cost no further privacy. n is public (replace-one adjacency).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import torch
+from scipy.optimize import brentq
+from scipy.stats import norm
+
+from ..imagesets import ImageSet
+from ..models import build_generator
+from ..models.factory import generator_kwargs
+from ..params import MerfParams
+from ..pixels import to_tensor
+from .checkpoint import Checkpointer
+from .epochs import run_epochs
+from .loop import check_finite
+from .trainlog import TrainLog
+
+
+def delta_of(epsilon: float, sigma: float) -> float:
+    """delta of the Gaussian mechanism with noise `sigma` times the sensitivity, at `epsilon`
+    (Balle & Wang 2018, Theorem 8; exact, unlike the classical sqrt(2 ln(1.25 / delta)) bound)."""
+    mu = 1.0 / sigma
+    return float(norm.cdf(mu / 2 - epsilon / mu) - math.exp(epsilon + norm.logcdf(-mu / 2 - epsilon / mu)))
+
+
+def epsilon_of(sigma: float, delta: float) -> float:
+    """The smallest epsilon at which noise `sigma` (times the sensitivity) is (epsilon, delta)-DP."""
+    if delta_of(0.0, sigma) <= delta:
+        return 0.0
+    return brentq(lambda e: delta_of(e, sigma) - delta, 0.0, 1e5, xtol=1e-10)
+
+
+def noise_for(epsilon: float, delta: float) -> float:
+    """The smallest noise multiplier that spends at most `epsilon` at `delta` in one release."""
+    low = 0.05  # noise this small is no privacy to speak of (epsilon 284 at delta 1e-5)
+    if epsilon_of(low, delta) <= epsilon:
+        raise ValueError(f"epsilon {epsilon}: above what any noise multiplier >= {low} spends; use a smaller budget")
+    return brentq(lambda s: epsilon_of(s, delta) - epsilon, low, 1e4, xtol=1e-10)
+
+
+class FourierFeatures(torch.nn.Module):
+    """phi(x) = [cos(Wx), sin(Wx)] / sqrt(m), W ~ N(0, 1 / l^2): |phi(x)| = 1 and
+    phi(x) . phi(x') approximates the Gaussian kernel exp(-|x - x'|^2 / (2 l^2))."""
+
+    def __init__(self, pixels: int, frequencies: int, length: float, gen: torch.Generator):
+        super().__init__()
+        self.register_buffer("w", torch.randn(pixels, frequencies, generator=gen) / length)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        wx = x.flatten(1) @ self.w
+        return torch.cat([wx.cos(), wx.sin()], 1) / math.sqrt(self.w.shape[1])
+
+
+def class_sums(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per class: the sum of [phi(x), 1] / sqrt(2) over its images, shape (classes, 2m + 1)."""
+    rows = torch.cat([features, torch.ones(len(features), 1, device=features.device)], 1) / math.sqrt(2)
+    return torch.zeros(num_classes, rows.shape[1], device=rows.device).index_add_(0, labels, rows)
+
+
+@dataclass
+class PrivateEmbedding:
+    """The one thing DP-MERF takes from the private images: their noisy mean embedding."""
+
+    mean: torch.Tensor  # (classes, 2m + 1), noise included
+    sigma: float
+    epsilon: float
+    delta: float
+    n: int
+
+    @property
+    def class_weights(self) -> torch.Tensor:
+        """Each class's share of the images, read from the noisy counts (clamped, renormalised)."""
+        counts = self.mean[:, -1].clamp_min(1e-3)
+        return counts / counts.sum()
+
+    @property
+    def class_means(self) -> torch.Tensor:
+        """The noisy mean features of each class's images, as a share of all images (classes, 2m)."""
+        return self.mean[:, :-1]
+
+    def spent(self) -> dict[str, float]:
+        """The privacy spent, under the names the DP-SGD GANs use (one release of the embedding)."""
+        return {"dp_epsilon": self.epsilon, "dp_delta": self.delta, "dp_noise_multiplier": self.sigma,
+                "dp_sample_rate": 1.0, "dp_steps": 1}
+
+    def card(self, target: float) -> dict:
+        return {**self.spent(), "dp_target_epsilon": target, "dp_accountant": "analytic Gaussian mechanism",
+                "dp_private": "the train split's mean random-feature embedding, released once with Gaussian "
+                              "noise (DP-MERF); the generator learned only from it"}
+
+
+def private_embedding(features: FourierFeatures, train: ImageSet, p: MerfParams, gen: torch.Generator,
+                      batch_size: int = 512) -> PrivateEmbedding:
+    """The train split's mean embedding with the Gaussian mechanism's noise, calibrated to p.epsilon."""
+    n, device = len(train), features.w.device
+    total = torch.zeros(train.num_classes, 2 * features.w.shape[1] + 1, device=device)
+    labels = torch.from_numpy(train.labels)
+    with torch.no_grad():
+        for i in range(0, n, batch_size):
+            x = to_tensor(train.images[i:i + batch_size]).to(device)
+            total += class_sums(features(x), labels[i:i + batch_size].to(device), train.num_classes)
+    sigma = noise_for(p.epsilon, p.delta)
+    noise = torch.randn(total.shape, generator=gen).to(device) * sigma * 2 / n  # sensitivity 2 / n
+    return PrivateEmbedding(total / n + noise, sigma, epsilon_of(sigma, p.delta), p.delta, n)
+
+
+def mmd_loss(fake_features: torch.Tensor, labels: torch.Tensor, target: PrivateEmbedding) -> torch.Tensor:
+    """|target - the fakes' embedding|^2, each class's fake mean weighted by its noisy share."""
+    k = target.class_means.shape[0]
+    sums = torch.zeros(k, fake_features.shape[1], device=fake_features.device).index_add_(0, labels, fake_features)
+    counts = torch.bincount(labels, minlength=k).clamp_min(1).to(sums.dtype)[:, None]
+    fake_means = sums / counts * target.class_weights[:, None] / math.sqrt(2)
+    return ((target.class_means - fake_means) ** 2).sum()
+
+
+def train_merf(arch: str, train: ImageSet, p: MerfParams, device: torch.device, seed: int, log: TrainLog,
+               checkpointer: Checkpointer | None = None) -> tuple[torch.nn.Module, PrivateEmbedding]:
+    """The generator fitted to the private embedding (in eval mode), and the embedding's privacy."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    h, w, c = train.image_shape
+    features = FourierFeatures(h * w * c, p.frequencies, p.length_scale * math.sqrt(h * w * c), gen).to(device)
+    target = private_embedding(features, train, p, gen)
+    g = build_generator({"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p)}).to(device)
+    opt = torch.optim.Adam(g.parameters(), lr=p.lr)
+    k = train.num_classes
+    steps_per_epoch = max(1, round(len(train) / p.batch_size))
+    fixed_z = torch.randn(k * log.grid_cols, p.latent_dim, generator=gen)
+
+    def run_epoch(epoch: int, step: int, bar) -> tuple[int, int]:
+        g.train()
+        for _ in range(steps_per_epoch):
+            labels = torch.arange(k).repeat_interleave(max(2, p.batch_size // k)).to(device)
+            z = torch.randn(len(labels), p.latent_dim, generator=gen).to(device)
+            loss = mmd_loss(features(g(z, labels)), labels, target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            stats = {"mmd": loss.item()}
+            check_finite(stats, arch, step, epoch)
+            log.step(stats)
+            bar.set_postfix(mmd=f"{stats['mmd']:.3g}")
+        return steps_per_epoch * len(labels), step
+
+    trainee = SimpleNamespace(
+        run_epoch=run_epoch, draw_grid=lambda epoch: log.progress_grid(g, fixed_z, epoch=epoch),
+        state_dict=lambda: {"g": g.state_dict(), "opt": opt.state_dict(), "embedding": target.mean},
+        load_state_dict=lambda state: (g.load_state_dict(state["g"]), opt.load_state_dict(state["opt"]),
+                                       target.mean.copy_(state["embedding"])))
+    run_epochs(arch, trainee, p.epochs, p.grid_every, p.checkpoint_every, gen, log, checkpointer)
+    return g.eval(), target

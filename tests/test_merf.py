@@ -1,0 +1,125 @@
+"""The DP baseline, DP-MERF (dpmerf): its epsilon is the Gaussian mechanism's (cross-checked with
+Opacus's accountants), one image moves what it releases by no more than the sensitivity the noise
+is calibrated to, it learns its labels from real digits within its budget and loses them without
+one, and an interrupted run resumes to the same weights."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import shipped
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from synthset.classify import fit, predict_proba
+from synthset.data import load_mnist5k, preprocess
+from synthset.imagesets import ImageSet
+from synthset.pixels import to_tensor
+from synthset.sampling import sample_per_class
+from synthset.train.checkpoint import Checkpointer
+from synthset.train.merf import FourierFeatures, class_sums, epsilon_of, noise_for, train_merf
+from synthset.train.trainlog import TrainLog
+
+CPU = torch.device("cpu")
+
+
+def merf_params(**overrides):
+    base = {"frequencies": 500, "latent_dim": 8, "width": 8, "epochs": 2, "batch_size": 40,
+            "checkpoint_every": 1, "grid_every": 1}
+    return shipped({"gan": {"archs": ["dpmerf"], "dpmerf": {**base, **overrides}}}).arch("dpmerf")
+
+
+def train(data, p, folder, **kwargs):
+    log = TrainLog(folder / "live", folder / "grids", data.num_classes, grid_cols=4, resume=kwargs.pop("resume", False))
+    return train_merf("dpmerf", data, p, CPU, 0, log, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def mnist14() -> ImageSet:
+    """Real MNIST digits at 14 px (for time), 100 per class."""
+    s = preprocess(load_mnist5k(), 14, "gray")
+    keep = np.sort(np.concatenate([np.flatnonzero(s.labels == c)[:100] for c in range(10)]))
+    return ImageSet(s.images[keep], s.labels[keep], s.class_names)
+
+
+@pytest.mark.parametrize("epsilon", [0.5, 1.0, 3.0, 10.0])
+def test_the_analytic_epsilon_is_what_opacus_accountants_give_one_full_batch_gaussian_step(epsilon):
+    """One release with noise sigma times the sensitivity is one DP-SGD step at sample rate 1: Opacus's
+    numerical PRV accountant's upper bound sits within its error of Balle & Wang's exact epsilon; the RDP bound is looser, never tighter."""
+    from opacus.accountants import create_accountant
+
+    sigma = noise_for(epsilon, 1e-5)
+    assert epsilon_of(sigma, 1e-5) == pytest.approx(epsilon, rel=1e-9)
+    spent = {}
+    for mechanism in ("prv", "rdp"):
+        accountant = create_accountant(mechanism=mechanism)
+        accountant.history = [(sigma, 1.0, 1)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spent[mechanism] = accountant.get_epsilon(delta=1e-5)
+    assert epsilon <= spent["prv"] <= epsilon + 0.02  # PRV's upper bound, within its 0.01 error setting
+    assert spent["rdp"] > epsilon
+    assert noise_for(epsilon / 2, 1e-5) > sigma  # a smaller budget needs more noise
+
+
+@settings(max_examples=30, deadline=None)
+@given(images=arrays(np.uint8, (6, 4, 4, 1)), labels=arrays(np.int64, 6, elements=st.integers(0, 2)),
+       other=arrays(np.uint8, (4, 4, 1)), other_label=st.integers(0, 2), frequencies=st.integers(1, 50))
+def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(images, labels, other, other_label,
+                                                                            frequencies):
+    """The noise is calibrated to sensitivity 2 / n: any image, any label, swapped for any other, moves
+    the released mean no further (each image's embedding has norm exactly 1)."""
+    phi = FourierFeatures(16, frequencies, 0.5, torch.Generator().manual_seed(0))
+    x, y = to_tensor(images), torch.from_numpy(labels)
+    rows = class_sums(phi(x), y, 3)
+    assert math.isclose(float(class_sums(phi(x[:1]), y[:1], 3).norm()), 1.0, rel_tol=1e-5)
+    x2, y2 = x.clone(), y.clone()
+    x2[0], y2[0] = to_tensor(other[None])[0], other_label
+    moved = (class_sums(phi(x2), y2, 3) - rows).norm() / len(x)
+    assert moved <= 2 / len(x) + 1e-6
+
+
+def test_dpmerf_learns_its_labels_from_real_digits_within_its_budget_and_not_without_one(mnist14, tmp_path):
+    """At epsilon 10 a classifier trained on real digits reads most generated digits as the class asked
+    for (chance: 10 %); at epsilon 0.01 the noise drowns what the images said, and so do the samples."""
+    judge = fit(mnist14, "lenet", 5, 64, 1e-3, 0, CPU)
+    agreement = {}
+    for epsilon in (10.0, 0.01):
+        g, embedding = train(mnist14, merf_params(epsilon=epsilon, frequencies=2000, latent_dim=16, width=16,
+                                                  epochs=30, batch_size=100, lr=3e-3, grid_every=30,
+                                                  checkpoint_every=30), tmp_path / str(epsilon))
+        assert embedding.epsilon == pytest.approx(epsilon, rel=1e-6) and embedding.n == len(mnist14)
+        fake = sample_per_class(g, mnist14.class_names, 20, seed=0)
+        agreement[epsilon] = float((predict_proba(judge, fake.images, CPU).argmax(1) == fake.labels).mean())
+    assert agreement[10.0] > 0.6 and agreement[0.01] < 0.3, agreement  # 0.965 and 0.0 when measured
+
+
+class Killed(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights_and_spends_the_same_epsilon(mnist14, tmp_path, monkeypatch):
+    """The noisy embedding is part of the checkpoint: a run killed after epoch 2 resumes towards the same
+    embedding, to the same weights, and reports the same privacy spent as an uninterrupted run."""
+    p = merf_params(epochs=3)
+    whole, spent = train(mnist14, p, tmp_path / "whole")
+    ckpt = Checkpointer(tmp_path / "ckpt", "key")
+    save = Checkpointer.save
+
+    def save_then_die(self, state, log):
+        save(self, state, log)
+        if state["epoch"] == 2:
+            raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(Checkpointer, "save", save_then_die)
+        with pytest.raises(Killed):
+            train(mnist14, p, tmp_path / "killed", checkpointer=ckpt)
+    assert ckpt.latest_epoch() == 2
+    ckpt.restore_logs(tmp_path / "killed/live", tmp_path / "killed/grids")
+    resumed, spent_resumed = train(mnist14, p, tmp_path / "killed", checkpointer=ckpt, resume=True)
+    for (name, x), y in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(x, y), name
+    assert spent_resumed.spent() == spent.spent() and torch.equal(spent_resumed.mean, spent.mean)
