@@ -106,6 +106,21 @@ def test_noise_is_calibrated_to_every_discriminator_step_of_the_run(d_steps, dig
         assert acc.get_epsilon(delta=1e-5) > 12
 
 
+def test_more_discriminator_steps_per_generator_step_buy_more_noise_at_the_same_epsilon(digits, tmp_path):
+    """Bie et al.'s recipe (many D steps per G step) is paid for: with the generator taking the same
+    number of steps, d_steps 4 runs 4 times the DP-SGD steps, so the same epsilon needs more noise."""
+    spent = {}
+    for d_steps in (1, 4):
+        _, spent[d_steps] = run(digits, dp_params(epochs=d_steps, d_steps=d_steps), tmp_path / str(d_steps))
+    g_steps = {k: max(s["step"] for s in v["units"][0].opt_g.state_dict()["state"].values())
+               for k, v in spent.items()}
+    assert g_steps[1] == g_steps[4] == 15
+    assert spent[4]["dp_steps"] == 4 * spent[1]["dp_steps"] == 60
+    assert spent[4]["dp_noise_multiplier"] > 1.2 * spent[1]["dp_noise_multiplier"]
+    for v in spent.values():
+        assert 0.99 * 10 <= v["dp_epsilon"] <= 10
+
+
 # ---------------------------------------------------------------- (c) resume
 
 def test_interrupted_dp_run_resumes_to_the_same_weights_and_epsilon(digits, tmp_path):
