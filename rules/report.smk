@@ -5,7 +5,7 @@ rule summary:
                        arch=ARCHS),
         pca=expand("results/metrics/pca/{mode}.json", mode=PCA_MODES),
         live=expand("results/live/train_gan/{arch}/metrics.json", arch=ARCHS),
-        # each test image's answers: the paired difference to PCA sample
+        # each test image's answers: the paired differences to PCA sample and of private to non-private
         answers=expand("results/evaluation/{kind}/{name}", zip, kind=["tstr"] * len(ARCHS) + ["pca"] * len(PCA_MODES),
                        name=ARCHS + PCA_MODES),
         code=code("summary"),

@@ -141,6 +141,10 @@ def test_ddpm_and_dpmerf_go_through_every_stage_into_the_report_and_their_releas
     for arch in ("ddpm", "dpmerf"):
         assert {"acc_fake", "acc_fake_low", "vs_real", "fid", "copy_share", "attack_tpr",
                 "train_seconds"} <= set(summary[arch])
+    price = summary["price_of_privacy"]  # the private row beside the non-private one, with what epsilon cost
+    assert (price["private"], price["versus"]) == ("dpmerf", "ddpm") and price["epsilon"] == pytest.approx(10.0)
+    assert price["acc_gap"] == pytest.approx(summary["dpmerf"]["acc_fake"] - summary["ddpm"]["acc_fake"])
+    assert price["acc_gap_interval"][0] <= price["acc_gap"] <= price["acc_gap_interval"][1]
     spec = json.loads((project / "results/release/dpmerf/generator.json").read_text())
     assert spec["dp"]["dp_epsilon"] == pytest.approx(10.0) and spec["dp"]["dp_steps"] == 1
     attacks = {arch: set(json.loads((project / f"results/metrics/audit/{arch}.json").read_text())["attacks"])
@@ -149,6 +153,8 @@ def test_ddpm_and_dpmerf_go_through_every_stage_into_the_report_and_their_releas
     page = check_page(project / "results/report/index.html")
     assert page.errors == [] and page.broken_images == []
     assert page.headings == ["Summary", "ddpm", "dpmerf", "PCA baseline"]
+    report = (project / "results/report/index.html").read_text()
+    assert "What privacy cost:</b> the best private generator, dpmerf (epsilon 10), teaches" in report
     card = (project / "results/release/dpmerf/MODEL_CARD.md").read_text()
     assert "never saw a private image" in card and "epsilon 10 at delta 1e-05" in card
     for arch in ("ddpm", "dpmerf"):

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from synthset.intervals import ANSWERS, Interval, accuracy_interval, as_table, paired_difference
-from synthset.summary import versus_pca
+from synthset.files import write_json
+from synthset.intervals import ANSWER_SETS, ANSWERS, Interval, accuracy_interval, as_table, paired_difference
+from synthset.summary import price_of_privacy, versus_pca
 
 from conftest import shipped
 
@@ -99,3 +100,30 @@ def test_the_summary_pairs_each_generator_with_pca_sample_on_the_answers_the_sta
     assert versus_pca(tmp_path, "same", evaluate) == Interval(0.0, 0.0, 0.0)
     lead = versus_pca(tmp_path, "better", evaluate)
     assert lead.value == pytest.approx(0.03) and 0 < lead.low < 0.03 < lead.high < 0.045
+
+
+def test_the_price_of_privacy_pairs_the_best_private_generator_with_the_best_non_private_one(tmp_path):
+    """Of two non-private and two private generators, the best of each side (by accuracy) are paired on
+    the same answers: right on 50 fewer of 1,000 images is 5 points less. A run with no private (or no
+    non-private) generator has no price."""
+    rng = np.random.default_rng(3)
+    best = simulated_answers(rng, 0.95, 1000, 3)
+    worse = best.copy()
+    for row in worse:
+        row[np.flatnonzero(row)[:50]] = False
+    runs = {"dcgan": (best, None), "cdcgan": (simulated_answers(rng, 0.8, 1000, 3), None),
+            "dpmerf": (worse, 9.99), "cdcgan_dp": (simulated_answers(rng, 0.5, 1000, 3), 10.0)}
+    for arch, (answers, epsilon) in runs.items():
+        (tmp_path / "evaluation" / "tstr" / arch).mkdir(parents=True)
+        np.savez(tmp_path / "evaluation" / "tstr" / arch / ANSWER_SETS, fake=answers)
+        write_json(tmp_path / "metrics" / "tstr" / f"{arch}.json", {"acc_fake": float(answers.mean())})
+        write_json(tmp_path / "live" / "train_gan" / arch / "metrics.json",
+                   {"train_seconds": 1.0, **({"dp_epsilon": epsilon} if epsilon else {})})
+    evaluate = shipped().evaluate
+    price = price_of_privacy(tmp_path, list(runs), evaluate)
+    assert (price["private"], price["versus"], price["epsilon"]) == ("dpmerf", "dcgan", 9.99)
+    assert price["acc_gap"] == pytest.approx(-0.05)
+    low, high = price["acc_gap_interval"]
+    assert -0.065 < low < -0.05 < high < -0.035
+    assert price_of_privacy(tmp_path, ["dcgan", "cdcgan"], evaluate) is None
+    assert price_of_privacy(tmp_path, ["dpmerf", "cdcgan_dp"], evaluate) is None

@@ -46,10 +46,33 @@ def versus_pca(results: str | Path, arch: str, evaluate) -> Interval:
     return paired_difference(fake, pca, evaluate.interval_bootstrap, evaluate.interval_confidence, evaluate.seed)
 
 
+def price_of_privacy(results: str | Path, archs: list[str], evaluate) -> dict | None:
+    """What the guarantee cost: the best private generator's train-on-synthetic accuracy minus the
+    best non-private one's, paired on the same test images and classifier seeds; None unless the
+    run has both kinds."""
+    layout = Layout(results=Path(results))
+    accuracy = {arch: read_json(layout.metrics("tstr", arch))["acc_fake"] for arch in archs}
+    trained = {arch: layout.metrics("live", arch) for arch in archs}
+    epsilon = {arch: read_json(path).get("dp_epsilon") if path.exists() else None for arch, path in trained.items()}
+    private = [arch for arch in archs if isinstance(epsilon[arch], (int, float))]
+    public = [arch for arch in archs if arch not in private]
+    if not private or not public:
+        return None
+    best_private, best_public = max(private, key=accuracy.get), max(public, key=accuracy.get)
+
+    def answers(arch: str) -> np.ndarray:
+        with np.load(layout.evaluation("tstr", arch) / ANSWER_SETS) as sets:
+            return sets["fake"]
+    gap = paired_difference(answers(best_private), answers(best_public), evaluate.interval_bootstrap,
+                            evaluate.interval_confidence, evaluate.seed)
+    return {"private": best_private, "versus": best_public, "epsilon": epsilon[best_private],
+            "acc_gap": gap.value, "acc_gap_interval": [gap.low, gap.high]}
+
+
 def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules, evaluate) -> dict:
     """{"real": ..., <arch>: ..., "pca_<mode>": ...} from the stages' metrics files, and each
     generator's paired difference to PCA sample (`evaluate`: the interval settings), where
-    pca.modes has sample."""
+    pca.modes has sample; "price_of_privacy" where private and non-private generators ran."""
     results, layout = Path(results), Layout(results=Path(results))
     baseline = read_json(layout.baseline())
     summary = {"real": {"acc": baseline["accuracy"]}}
@@ -65,6 +88,9 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
             summary[arch]["vs_pca"] = [vs_pca.low, vs_pca.high]
         summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
         summary[arch]["gated_by"] = files[layout.metrics("audit", arch)]["strongest"]
+    price = price_of_privacy(results, archs, evaluate)
+    if price:
+        summary["price_of_privacy"] = price
     for mode in pca_modes:
         best = read_json(layout.metrics("pca", mode))
         summary[f"pca_{mode}"] = {key: best[name] for key, name in PCA_KEYS.items()}

@@ -13,7 +13,7 @@ from ..figures.grids import grid_png
 from ..files import atomic_path
 from ..imagesets import ImageSet
 from ..metric_registry import REPORT_TABLES
-from .headline import headline, release_line
+from .headline import headline, privacy_line, release_line
 from .results import ArchResult, PCAResult
 from .sections import _figure, arch_section, data_note, filter_note, pca_section
 from .tables import markdown_table, report_tables
@@ -69,7 +69,7 @@ def _summary(real: ImageSet, archs: list[ArchResult], pcas: list[PCAResult], rel
     intro = (f"Real train split: {len(real)} images, {real.num_classes} classes ({names}), {h}&times;{w} px, "
              f"{'RGB' if c == 3 else 'gray'}. Rows of every grid are classes in that order. Every accuracy is "
              "measured on the held-out real test split that no generator saw.")
-    lead = [text for text in (headline(archs, pcas),
+    lead = [text for text in (headline(archs, pcas), privacy_line(archs),
                               release_line(archs, release_rules) if release_rules is not None else None) if text]
     note = data_note(data_summary, resize_summary)
     body = ["<h1>synthset report</h1>", f"<p>{intro}</p>", *([f"<p>{html.escape(note)}</p>"] if note else []),

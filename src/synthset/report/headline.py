@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from ..files import read_json
 from ..summary import arch_verdict
 from ..verdict import ORDER, gap_to_real, interval_words
 from .results import ArchResult, PCAResult
@@ -64,6 +65,25 @@ def versus_pca(scored: list[tuple[float, ArchResult]], pca: PCAResult) -> list[s
     if len(groups["beating it"]) == len(leads):
         return [said, "every generator beats that baseline" + (" (every interval above 0)" if ranged else "")]
     return [said, "; ".join(f"{kind}: {html.escape(', '.join(names))}" for kind, names in groups.items() if names)]
+
+
+def privacy_line(archs: list[ArchResult]) -> str | None:
+    """What the privacy guarantee cost in train-on-synthetic accuracy (summary.json's price_of_privacy)."""
+    path = archs[0].layout.summary() if archs else None
+    price = read_json(path).get("price_of_privacy") if path and path.exists() else None
+    if not price:
+        return None
+    by_name = {a.name: a for a in archs}
+    private, versus = by_name[price["private"]], by_name[price["versus"]]
+    gap, (low, high) = price["acc_gap"] * 100, (x * 100 for x in price["acc_gap_interval"])
+    said = (f"<b>What privacy cost:</b> the best private generator, {html.escape(private.label)} "
+            f"(epsilon {price['epsilon']:.3g}), teaches the classifier {abs(gap):.1f} points "
+            f"{'less' if gap <= 0 else 'more'} than the best non-private one, {html.escape(versus.label)}")
+    if low != high:
+        confidence = private.metrics("tstr").get("interval_confidence", 0.95)
+        said += (f" ({confidence * 100:g} % interval of the difference: {low:+.1f} to {high:+.1f} points"
+                 + ("; a tie: it covers 0" if low <= 0 <= high else "") + ")")
+    return said + "."
 
 
 def release_line(archs: list[ArchResult], rules) -> str | None:
