@@ -22,19 +22,43 @@ def split(per_class_train: int, per_class_val: int) -> tuple[ImageSet, ImageSet]
 
 
 def test_the_validation_score_rises_as_the_generator_learns(tmp_path):
+    """One training scored at epochs 1 and 15 (--at), as a user chooses a GAN's epochs."""
     train, val = split(100, 30)
     torch.set_num_threads(1)
-    scores = {}
-    for epochs in (1, 15):
-        params = shipped({"device": "cpu", "gan": {"archs": ["cdcgan"], "cdcgan": {
-            "epochs": epochs, "width": 16, "batch_size": 32, "ema_decay": 0.99}},
-            "sample": {"per_class": 60, "keep": "all"}, "classify": {"epochs": 3}})
-        result = score_on_val(params, "cdcgan", train, val, torch.device("cpu"), seeds=1,
-                              filter_folder=tmp_path / "no-filter")
+    params = shipped({"device": "cpu", "gan": {"archs": ["cdcgan"], "cdcgan": {
+        "epochs": 15, "width": 16, "batch_size": 32, "ema_decay": 0.99}},
+        "sample": {"per_class": 60, "keep": "all"}, "classify": {"epochs": 3}})
+    results = score_on_val(params, "cdcgan", train, val, torch.device("cpu"), seeds=1,
+                           filter_folder=tmp_path / "no-filter", at=[15, 1])
+    assert [r["epoch"] for r in results] == [1, 15]
+    for result in results:
         assert result["val_images"] == len(val) and len(result["acc_val_seeds"]) == 1
         assert result["acc_val_low"] <= result["acc_val"] <= result["acc_val_high"]
-        scores[epochs] = result["acc_val"]
-    assert scores[1] < 0.2 and scores[15] > scores[1] + 0.25, scores  # measured: 10 % (chance) and 50 %
+    first, last = (r["acc_val"] for r in results)
+    assert first < 0.2 and last > first + 0.25, results  # measured: 10 % (chance) and 50 %
+    assert results[0]["train_seconds"] < results[1]["train_seconds"]
+
+
+TINY = {"ddpm": {"epochs": 2, "widths": [8, 16, 16], "batch_size": 32, "sampling_steps": 3, "warmup_steps": 5},
+        "cdcgan": {"epochs": 2, "width": 16, "batch_size": 32, "ema_decay": None}}  # G itself is sampled
+
+
+@pytest.mark.parametrize("arch", ["ddpm", "cdcgan"])
+def test_scoring_an_early_epoch_leaves_the_training_as_it_was(arch, tmp_path):
+    """Scored at epochs 1 and 2, a training gives the same epoch-2 score, to the last image, as
+    the same training scored at its end only: the choice of --at never changes what it measures
+    (scoring in between must not touch the training's random state, weights or batch-norm mode;
+    a GAN sampled from G itself, without EMA, and ddpm's EMA model both)."""
+    train, val = split(30, 10)
+    torch.set_num_threads(1)
+    params = shipped({"device": "cpu", "gan": {"archs": [arch], arch: TINY[arch]},
+                      "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}})
+    kwargs = dict(device=torch.device("cpu"), seeds=1, filter_folder=tmp_path / "no-filter")
+    both = score_on_val(params, arch, train, val, at=[1, 2], **kwargs)
+    last = score_on_val(params, arch, train, val, **kwargs)
+    assert [r["epoch"] for r in both] == [1, 2] and [r["epoch"] for r in last] == [2]
+    assert both[1]["acc_val_seeds"] == last[0]["acc_val_seeds"]
+    assert both[1]["acc_val"] == last[0]["acc_val"]
 
 
 def test_overrides_are_dvc_style_keys_with_yaml_values():
@@ -49,6 +73,9 @@ def test_overrides_are_dvc_style_keys_with_yaml_values():
     (["cdcgan"], "train.npz: missing (run `dvc repro preprocess`"),
     (["cdcgan", "-S", "gan.cdcgan.epochs=-1"], "gan.cdcgan.epochs"),
     (["cdcgan", "-S", "gan.cdcgan.nope=1"], "unknown key"),
+    (["cdcgan", "--at", "0,60"], "--at 0,60: epochs of the training, 1 to"),
+    (["cdcgan", "--at", "1000"], "--at 1000: epochs of the training, 1 to"),
+    (["wgan_gp"], "wgan_gp"),
 ])
 def test_what_it_cannot_score_is_one_line(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -58,16 +58,26 @@ def cifar(ns) -> None:
     print(f"{ns.out}: {sum(counts.values())} images in {len(counts)} class folders")
 
 
+def epoch_list(text: str) -> list[int]:
+    """--at 50,100,150."""
+    try:
+        return [int(e) for e in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: epochs separated by commas, e.g. 50,100,150") from None
+
+
 def validate(ns) -> None:
     import json
 
     from .params import load_params
     from .validation import main as score, nested_overrides
 
-    result = score(ns, load_params(ns.params, nested_overrides(ns.set)))
-    if ns.log:
-        with open(ns.log, "a") as f:
-            f.write(json.dumps({"set": ns.set, **result}) + "\n")
+    def log(result: dict) -> None:  # each epoch's score as it comes: a stopped run keeps what it scored
+        if ns.log:
+            with open(ns.log, "a") as f:
+                f.write(json.dumps({"set": ns.set, **result}) + "\n")
+
+    score(ns, load_params(ns.params, nested_overrides(ns.set)), on_result=log)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,12 +97,14 @@ def main(argv: list[str] | None = None) -> None:
     c = sub.add_parser("cifar", help="CIFAR-10/100's binary batches as class folders of PNGs (no pickle)")
     c.add_argument("src", help="the folder the binary version unpacks to (cifar-10-batches-bin, cifar-100-binary)")
     c.add_argument("out", help="output folder, e.g. data/raw/cifar10 (the seed004_cifar presets read it)")
-    v = sub.add_parser("validate", help="train a GAN with params.yaml plus -S overrides and score its images on "
+    v = sub.add_parser("validate", help="train a generator with params.yaml plus -S overrides and score its images on "
                        "the validation split (never the test split)")
-    v.add_argument("arch", help="a GAN listed in gan.archs")
+    v.add_argument("arch", help="a generator listed in gan.archs (a GAN, ddpm or dpmerf)")
     v.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE",
                    help="an override of params.yaml, as dvc exp run's -S: gan.cdcgan.epochs=150 (repeatable)")
     v.add_argument("--seeds", type=int, default=2, help="classifier seeds trained on the images (default 2)")
+    v.add_argument("--at", type=epoch_list, default=None, metavar="EPOCHS",
+                   help="score the one training at these epochs, e.g. 50,100,150 (default: its last epoch)")
     v.add_argument("--params", default="params.yaml")
     v.add_argument("--prepared", default=str(Layout().preprocessed("train").parent),
                    help="folder of preprocess's train/val.npz")

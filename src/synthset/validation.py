@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 from pathlib import Path
+from typing import Callable
 
+import torch
 import yaml
 
 from .classify import evaluate, fit_recipe, fit_scored
@@ -22,7 +25,9 @@ from .intervals import accuracy_interval
 from .layout import Layout
 from .params import DIFFUSION_ARCHS, MERF_ARCHS, Params, ParamsError
 from .sampling import sample_kept
-from .train.loop import train_gan
+from .train.averaging import recalibrate_batch_norm
+from .train.diffusion import train_diffusion
+from .train.loop import train_gan, units_sampler
 from .train.merf import train_merf
 from .train.trainlog import TrainLog
 
@@ -55,48 +60,90 @@ def filter_classifier(params: Params, train: ImageSet, folder: Path, device, cac
     return model
 
 
+def epochs_to_score(at: list[int] | None, epochs: int) -> list[int]:
+    """The epochs asked for, in order (default: the last), each one the training reaches."""
+    at = sorted(set(at or [epochs]))
+    if at[0] < 1 or at[-1] > epochs:
+        raise ParamsError(f"--at {','.join(map(str, at))}: epochs of the training, 1 to {epochs}")
+    return at
+
+
 def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, device, seeds: int,
-                 filter_folder: Path, grid: Path | None = None, filter_cache: Path | None = None) -> dict:
-    """Train `arch`, sample as the sample stage does, and score a classifier trained on the
-    samples on `val` (`seeds` classifier seeds), with the real classifier's val accuracy."""
+                 filter_folder: Path, grid: Path | None = None, filter_cache: Path | None = None,
+                 at: list[int] | None = None, report: Callable[[dict], None] | None = None) -> list[dict]:
+    """Train `arch`, and at each epoch in `at` (default: its last) sample as the sample stage does
+    and score a classifier trained on the samples on `val` (`seeds` classifier seeds), with the
+    real classifier's val accuracy: one training answers "how many epochs" on validation.
+    Scoring forks torch's random state, so the training goes on exactly as it would unscored."""
+    arch_params = params.arch(arch)
+    at = epochs_to_score(at, arch_params.epochs)
     seed_everything(params.gan.seed, params.threads)
+    with torch.random.fork_rng():
+        judge = filter_classifier(params, train, filter_folder, device, filter_cache)
+    keep = keep_for(params.sample.keep, {"dp": arch in MERF_ARCHS or getattr(arch_params, "dp", False)})
+    real_acc = evaluate(judge, val, device)["accuracy"]
+    results, scoring_seconds = [], 0.0
+
+    def score(epoch: int, generator: torch.nn.Module, log: TrainLog) -> None:
+        nonlocal scoring_seconds
+        if epoch not in at:
+            return
+        t0, was_training = time.perf_counter(), generator.training
+        with torch.random.fork_rng():
+            fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
+                                      params.sample.seed, keep, judge if keep == "agreeing" else None)
+            scored = fit_scored(fake, val, params.classify, device, desc=f"{arch} epoch {epoch} on val", seeds=seeds)
+        generator.train(was_training)
+        e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
+        acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
+        result = {"arch": arch, "epoch": epoch, **acc.as_dict("acc_val"),
+                  "acc_val_seeds": scored.result["accuracy_seeds"], "real_filter_acc_val": real_acc,
+                  "kept_share": stats["kept_share"], "train_seconds": round(log.elapsed() - scoring_seconds, 1),
+                  "val_images": len(val)}
+        scoring_seconds += time.perf_counter() - t0
+        results.append(result)
+        if report:
+            report(result)
+
     with tempfile.TemporaryDirectory() as tmp:
         log = TrainLog(Path(tmp) / "live", grid or Path(tmp) / "grids", train.num_classes)
         if arch in MERF_ARCHS:
-            generator, _ = train_merf(arch, train, params.arch(arch), device, params.gan.seed, log)
+            train_merf(arch, train, arch_params, device, params.gan.seed, log,
+                       on_epoch=lambda epoch, g: score(epoch, g, log))
+        elif arch in DIFFUSION_ARCHS:
+            train_diffusion(arch, train, arch_params, device, params.gan.seed, log,
+                            on_epoch=lambda epoch, model: score(epoch, model, log))
         else:
-            generator = train_gan(arch, train, params.arch(arch), device, params.gan.seed, log)
-        seconds = log.elapsed()  # the training log times the run, as train_gan's stage reports it
-    judge = filter_classifier(params, train, filter_folder, device, filter_cache)
-    keep = keep_for(params.sample.keep, {"dp": arch in MERF_ARCHS or params.arch(arch).dp})
-    fake, stats = sample_kept(generator, train.class_names, params.sample.per_class, params.sample.seed, keep,
-                              judge if keep == "agreeing" else None)
-    scored = fit_scored(fake, val, params.classify, device, desc=f"{arch} on val", seeds=seeds)
-    e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
-    acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
-    return {"arch": arch, **acc.as_dict("acc_val"), "acc_val_seeds": scored.result["accuracy_seeds"],
-            "real_filter_acc_val": evaluate(judge, val, device)["accuracy"], "kept_share": stats["kept_share"],
-            "train_seconds": round(seconds, 1), "val_images": len(val)}
+            def score_units(epoch: int, units) -> None:
+                if epoch in at:  # the sampler as train_gan returns it: standing batch-norm statistics
+                    score(epoch, recalibrate_batch_norm(units_sampler(arch, units), train.num_classes), log)
+                    for u in units:
+                        u.g.train()
+            train_gan(arch, train, arch_params, device, params.gan.seed, log, on_epoch=score_units)
+    return results
 
 
-def main(ns, params: Params) -> dict:
+def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) -> list[dict]:
+    epochs_to_score(ns.at, params.arch(ns.arch).epochs)  # listed in gan.archs, and --at within its epochs
     prepared = Path(ns.prepared)
     missing = [p for p in (prepared / "train.npz", prepared / "val.npz") if not p.exists()]
     if missing:
         raise FileNotFoundError(f"{missing[0]}: missing (run `dvc repro preprocess` or `snakemake --cores 2 "
                                 f"{missing[0]}` first)")
-    if ns.arch in DIFFUSION_ARCHS:
-        raise ParamsError(f"{ns.arch}: validate trains GANs and dpmerf; the diffusion baseline is neither")
-    params.arch(ns.arch)  # listed in gan.archs, or one line saying it is not
     device = resolve_device(params.device)
     train, val = ImageSet.load(prepared / "train.npz"), ImageSet.load(prepared / "val.npz")
     # a filter trained here is kept per train split and classifier recipe, outside every stage's outputs
     key = hashlib.sha256((prepared / "train.npz").read_bytes() + params.classify.model_dump_json().encode())
-    result = score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
-                          Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]))
-    seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
-    print(f"{ns.arch} {' '.join(ns.set)}: trained on its images {result['acc_val']:.1%} on val "
-          f"[{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} images), "
-          f"real {result['real_filter_acc_val']:.1%}; "
-          f"filter kept {result['kept_share']:.1%}; trained in {result['train_seconds']:.0f} s")
-    return result
+
+    def report(result: dict) -> None:
+        seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
+        print(f"{ns.arch} {' '.join(ns.set)} epoch {result['epoch']}: trained on its images {result['acc_val']:.1%} "
+              f"on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} "
+              f"images), real {result['real_filter_acc_val']:.1%}; filter kept {result['kept_share']:.1%}; "
+              f"trained in {result['train_seconds']:.0f} s", flush=True)
+        if on_result:
+            on_result(result)
+
+    return score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
+                        Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]),
+                        at=ns.at, report=report)

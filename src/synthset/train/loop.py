@@ -203,6 +203,11 @@ def unit_step(u: Unit, idx: torch.Tensor, p: ArchParams, gen: torch.Generator, a
     return len(real)
 
 
+def units_sampler(arch: str, units: list[Unit]) -> nn.Module:
+    """The G(z, labels) that is sampled: each unit's EMA generator when it keeps one."""
+    return sampling_generator(arch, [u.ema.model if u.ema else u.g for u in units])
+
+
 def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, seed: int,
               log: TrainLog, checkpointer: Checkpointer | None = None,
               on_epoch: Callable[[int, list[Unit]], None] | None = None) -> nn.Module:
@@ -211,7 +216,7 @@ def train_gan(arch: str, train: ImageSet, p: ArchParams, device: torch.device, s
     gen = torch.Generator().manual_seed(seed + 1)
     units = build_units(arch, train, p, device, gen)
     fixed_z = torch.randn(train.num_classes * log.grid_cols, p.latent_dim, generator=gen)
-    sampler = sampling_generator(arch, [u.ema.model if u.ema else u.g for u in units])
+    sampler = units_sampler(arch, units)
 
     def draw_grid(epoch: int) -> None:
         """The sampler as it would sample now: fresh batch-norm statistics, eval mode."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Callable
 
 import torch
 from scipy.optimize import brentq
@@ -130,7 +131,9 @@ def mmd_loss(fake_features: torch.Tensor, labels: torch.Tensor, target: PrivateE
 
 
 def train_merf(arch: str, train: ImageSet, p: MerfParams, device: torch.device, seed: int, log: TrainLog,
-               checkpointer: Checkpointer | None = None) -> tuple[torch.nn.Module, PrivateEmbedding]:
+               checkpointer: Checkpointer | None = None,
+               on_epoch: Callable[[int, torch.nn.Module], None] | None = None
+               ) -> tuple[torch.nn.Module, PrivateEmbedding]:
     """The generator fitted to the private embedding (in eval mode), and the embedding's privacy."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
@@ -164,5 +167,6 @@ def train_merf(arch: str, train: ImageSet, p: MerfParams, device: torch.device, 
         state_dict=lambda: {"g": g.state_dict(), "opt": opt.state_dict(), "embedding": target.mean},
         load_state_dict=lambda state: (g.load_state_dict(state["g"]), opt.load_state_dict(state["opt"]),
                                        target.mean.copy_(state["embedding"])))
-    run_epochs(arch, trainee, p.epochs, p.grid_every, p.checkpoint_every, gen, log, checkpointer)
+    run_epochs(arch, trainee, p.epochs, p.grid_every, p.checkpoint_every, gen, log, checkpointer,
+               on_epoch and (lambda epoch: on_epoch(epoch, g)))
     return g.eval(), target
