@@ -89,6 +89,7 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
         if epoch not in at:
             return
         t0, was_training = time.perf_counter(), generator.training
+        trained_for = log.elapsed() - scoring_seconds  # the training's own time, before this scoring
         with torch.random.fork_rng():
             fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
                                       params.sample.seed, keep, judge if keep == "agreeing" else None)
@@ -98,7 +99,7 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
         acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
         result = {"arch": arch, "epoch": epoch, **acc.as_dict("acc_val"),
                   "acc_val_seeds": scored.result["accuracy_seeds"], "real_filter_acc_val": real_acc,
-                  "kept_share": stats["kept_share"], "train_seconds": round(log.elapsed() - scoring_seconds, 1),
+                  "kept_share": stats["kept_share"], "train_seconds": round(trained_for, 1),
                   "val_images": len(val)}
         scoring_seconds += time.perf_counter() - t0
         results.append(result)
