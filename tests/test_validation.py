@@ -48,17 +48,26 @@ def test_scoring_an_early_epoch_leaves_the_training_as_it_was(arch, tmp_path):
     """Scored at epochs 1 and 2, a training gives the same epoch-2 score, to the last image, as
     the same training scored at its end only: the choice of --at never changes what it measures
     (scoring in between must not touch the training's random state, weights or batch-norm mode;
-    a GAN sampled from G itself, without EMA, and ddpm's EMA model both)."""
+    a GAN sampled from G itself, without EMA, and ddpm's EMA model both; ddpm also sampled at a
+    second guidance scale each time, which must not stay set)."""
     train, val = split(30, 10)
     torch.set_num_threads(1)
     params = shipped({"device": "cpu", "gan": {"archs": [arch], arch: TINY[arch]},
                       "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}})
     kwargs = dict(device=torch.device("cpu"), seeds=1, filter_folder=tmp_path / "no-filter")
-    both = score_on_val(params, arch, train, val, at=[1, 2], **kwargs)
+    guided = arch == "ddpm"
+    both = score_on_val(params, arch, train, val, at=[1, 2], guidance=[4, 1] if guided else None, **kwargs)
     last = score_on_val(params, arch, train, val, **kwargs)
-    assert [r["epoch"] for r in both] == [1, 2] and [r["epoch"] for r in last] == [2]
-    assert both[1]["acc_val_seeds"] == last[0]["acc_val_seeds"]
-    assert both[1]["acc_val"] == last[0]["acc_val"]
+    assert [r["epoch"] for r in last] == [2]
+    if guided:
+        assert [(r["epoch"], r["guidance_scale"]) for r in both] == [(1, 4), (1, 1), (2, 4), (2, 1)]
+        assert last[0]["guidance_scale"] == 1
+        assert len({r["images_sha256"] for r in both}) == 4  # the scale reached the sampler
+    else:
+        assert [r["epoch"] for r in both] == [1, 2] and "guidance_scale" not in both[0]
+    assert both[-1]["images_sha256"] == last[0]["images_sha256"]
+    assert both[-1]["acc_val_seeds"] == last[0]["acc_val_seeds"]
+    assert both[-1]["acc_val"] == last[0]["acc_val"]
 
 
 def test_overrides_are_dvc_style_keys_with_yaml_values():
@@ -76,6 +85,10 @@ def test_overrides_are_dvc_style_keys_with_yaml_values():
     (["cdcgan", "--at", "0,60"], "--at 0,60: epochs of the training, 1 to"),
     (["cdcgan", "--at", "1000"], "--at 1000: epochs of the training, 1 to"),
     (["wgan_gp"], "wgan_gp"),
+    (["cdcgan", "--guidance", "2"], "--guidance: cdcgan has no classifier-free guidance"),
+    (["ddpm", "-S", "gan.archs=[ddpm]", "-S", "gan.ddpm.label_dropout=0", "--guidance", "1,2"],
+     "--guidance: guidance needs ddpm's unconditional model"),
+    (["ddpm", "-S", "gan.archs=[ddpm]", "--guidance", "-1"], "scales are at least 0"),
 ])
 def test_what_it_cannot_score_is_one_line(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -66,6 +66,14 @@ def epoch_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r}: epochs separated by commas, e.g. 50,100,150") from None
 
 
+def scale_list(text: str) -> list[float]:
+    """--guidance 1,2,3."""
+    try:
+        return [float(g) for g in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: guidance scales separated by commas, e.g. 1,2,3") from None
+
+
 def validate(ns) -> None:
     import json
 
@@ -105,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     v.add_argument("--seeds", type=int, default=2, help="classifier seeds trained on the images (default 2)")
     v.add_argument("--at", type=epoch_list, default=None, metavar="EPOCHS",
                    help="score the one training at these epochs, e.g. 50,100,150 (default: its last epoch)")
+    v.add_argument("--guidance", type=scale_list, default=None, metavar="SCALES",
+                   help="ddpm: sample each scored epoch at these classifier-free guidance scales, e.g. 1,2,3 "
+                   "(default: gan.ddpm.guidance_scale); sampling only, so one training answers them all")
     v.add_argument("--params", default="params.yaml")
     v.add_argument("--prepared", default=str(Layout().preprocessed("train").parent),
                    help="folder of preprocess's train/val.npz")

@@ -68,15 +68,37 @@ def epochs_to_score(at: list[int] | None, epochs: int) -> list[int]:
     return at
 
 
+def images_digest(images: ImageSet) -> str:
+    """Names the scored images: two scores with the same digest trained on the very same images."""
+    return hashlib.sha256(images.images.tobytes() + images.labels.tobytes()).hexdigest()[:16]
+
+
+def guidance_scales(guidance: list[float] | None, arch: str, arch_params) -> list[float]:
+    """The classifier-free guidance scales to sample at (ddpm only; default: its own one)."""
+    if arch not in DIFFUSION_ARCHS:
+        if guidance:
+            raise ParamsError(f"--guidance: {arch} has no classifier-free guidance (ddpm has)")
+        return []
+    scales = list(dict.fromkeys(guidance or [arch_params.guidance_scale]))
+    if any(g < 0 for g in scales):
+        raise ParamsError(f"--guidance {','.join(map(str, scales))}: scales are at least 0 (1 = no guidance)")
+    if arch_params.label_dropout == 0 and any(g != 1 for g in scales):
+        raise ParamsError(f"--guidance: guidance needs {arch}'s unconditional model; set label_dropout > 0")
+    return scales
+
+
 def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, device, seeds: int,
                  filter_folder: Path, grid: Path | None = None, filter_cache: Path | None = None,
-                 at: list[int] | None = None, report: Callable[[dict], None] | None = None) -> list[dict]:
+                 at: list[int] | None = None, report: Callable[[dict], None] | None = None,
+                 guidance: list[float] | None = None) -> list[dict]:
     """Train `arch`, and at each epoch in `at` (default: its last) sample as the sample stage does
     and score a classifier trained on the samples on `val` (`seeds` classifier seeds), with the
-    real classifier's val accuracy: one training answers "how many epochs" on validation.
+    real classifier's val accuracy: one training answers "how many epochs" on validation, and, for
+    ddpm, at which classifier-free guidance scales (`guidance`) to sample it.
     Scoring forks torch's random state, so the training goes on exactly as it would unscored."""
     arch_params = params.arch(arch)
     at = epochs_to_score(at, arch_params.epochs)
+    scales = guidance_scales(guidance, arch, arch_params)
     seed_everything(params.gan.seed, params.threads)
     with torch.random.fork_rng():
         judge = filter_classifier(params, train, filter_folder, device, filter_cache)
@@ -90,21 +112,28 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
             return
         t0, was_training = time.perf_counter(), generator.training
         trained_for = log.elapsed() - scoring_seconds  # the training's own time, before this scoring
-        with torch.random.fork_rng():
-            fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
-                                      params.sample.seed, keep, judge if keep == "agreeing" else None)
-            scored = fit_scored(fake, val, params.classify, device, desc=f"{arch} epoch {epoch} on val", seeds=seeds)
+        for scale in scales or [None]:
+            if scale is not None:
+                generator.guidance_scale = scale  # read at sampling only: the training never sees it
+            label = f"{arch} epoch {epoch}" + (f" guidance {scale:g}" if scale is not None else "")
+            with torch.random.fork_rng():
+                fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
+                                          params.sample.seed, keep, judge if keep == "agreeing" else None)
+                scored = fit_scored(fake, val, params.classify, device, desc=f"{label} on val", seeds=seeds)
+            e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
+            acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
+            result = {"arch": arch, "epoch": epoch, **({"guidance_scale": scale} if scale is not None else {}),
+                      **acc.as_dict("acc_val"), "acc_val_seeds": scored.result["accuracy_seeds"],
+                      "real_filter_acc_val": real_acc, "kept_share": stats["kept_share"],
+                      "train_seconds": round(trained_for, 1), "val_images": len(val),
+                      "images_sha256": images_digest(fake)}
+            results.append(result)
+            if report:
+                report(result)
+        if scales:
+            generator.guidance_scale = arch_params.guidance_scale
         generator.train(was_training)
-        e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
-        acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
-        result = {"arch": arch, "epoch": epoch, **acc.as_dict("acc_val"),
-                  "acc_val_seeds": scored.result["accuracy_seeds"], "real_filter_acc_val": real_acc,
-                  "kept_share": stats["kept_share"], "train_seconds": round(trained_for, 1),
-                  "val_images": len(val)}
         scoring_seconds += time.perf_counter() - t0
-        results.append(result)
-        if report:
-            report(result)
 
     with tempfile.TemporaryDirectory() as tmp:
         log = TrainLog(Path(tmp) / "live", grid or Path(tmp) / "grids", train.num_classes)
@@ -126,6 +155,7 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
 
 def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) -> list[dict]:
     epochs_to_score(ns.at, params.arch(ns.arch).epochs)  # listed in gan.archs, and --at within its epochs
+    guidance_scales(ns.guidance, ns.arch, params.arch(ns.arch))
     prepared = Path(ns.prepared)
     missing = [p for p in (prepared / "train.npz", prepared / "val.npz") if not p.exists()]
     if missing:
@@ -138,8 +168,9 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) ->
 
     def report(result: dict) -> None:
         seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
-        print(f"{ns.arch} {' '.join(ns.set)} epoch {result['epoch']}: trained on its images {result['acc_val']:.1%} "
-              f"on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} "
+        scale = f" guidance {result['guidance_scale']:g}" if "guidance_scale" in result else ""
+        print(f"{ns.arch} {' '.join(ns.set)} epoch {result['epoch']}{scale}: trained on its images "
+              f"{result['acc_val']:.1%} on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} "
               f"images), real {result['real_filter_acc_val']:.1%}; filter kept {result['kept_share']:.1%}; "
               f"trained in {result['train_seconds']:.0f} s", flush=True)
         if on_result:
@@ -147,4 +178,4 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) ->
 
     return score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
                         Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]),
-                        at=ns.at, report=report)
+                        at=ns.at, report=report, guidance=ns.guidance)
