@@ -88,7 +88,9 @@ def test_overrides_are_dvc_style_keys_with_yaml_values():
     (["cdcgan", "--guidance", "2"], "--guidance: cdcgan has no classifier-free guidance"),
     (["ddpm", "-S", "gan.archs=[ddpm]", "-S", "gan.ddpm.label_dropout=0", "--guidance", "1,2"],
      "--guidance: guidance needs ddpm's unconditional model"),
-    (["ddpm", "-S", "gan.archs=[ddpm]", "--guidance", "-1"], "scales are at least 0"),
+    (["ddpm", "-S", "gan.archs=[ddpm]", "--guidance", "-1"], "scales are numbers from 0"),
+    (["ddpm", "-S", "gan.archs=[ddpm]", "--guidance", "1,nan"], "scales are numbers from 0"),
+    (["ddpm", "-S", "gan.archs=[ddpm]", "--guidance", "inf"], "scales are numbers from 0"),
 ])
 def test_what_it_cannot_score_is_one_line(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:

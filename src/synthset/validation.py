@@ -8,6 +8,7 @@ split's. The real classifier's validation accuracy is printed beside it as the b
 from __future__ import annotations
 
 import hashlib
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -80,8 +81,8 @@ def guidance_scales(guidance: list[float] | None, arch: str, arch_params) -> lis
             raise ParamsError(f"--guidance: {arch} has no classifier-free guidance (ddpm has)")
         return []
     scales = list(dict.fromkeys(guidance or [arch_params.guidance_scale]))
-    if any(g < 0 for g in scales):
-        raise ParamsError(f"--guidance {','.join(map(str, scales))}: scales are at least 0 (1 = no guidance)")
+    if not all(0 <= g < math.inf for g in scales):  # nan fails both
+        raise ParamsError(f"--guidance {','.join(map(str, scales))}: scales are numbers from 0 (1 = no guidance)")
     if arch_params.label_dropout == 0 and any(g != 1 for g in scales):
         raise ParamsError(f"--guidance: guidance needs {arch}'s unconditional model; set label_dropout > 0")
     return scales
