@@ -171,8 +171,8 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) ->
         seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
         scale = f" guidance {result['guidance_scale']:g}" if "guidance_scale" in result else ""
         print(f"{ns.arch} {' '.join(ns.set)} epoch {result['epoch']}{scale}: trained on its images "
-              f"{result['acc_val']:.1%} on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] (seeds {seeds}; {len(val)} "
-              f"images), real {result['real_filter_acc_val']:.1%}; filter kept {result['kept_share']:.1%}; "
+              f"{result['acc_val']:.1%} on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] "
+              f"(seeds {seeds}; {len(val)} images), real {result['real_filter_acc_val']:.1%}; filter kept {result['kept_share']:.1%}; "
               f"trained in {result['train_seconds']:.0f} s", flush=True)
         if on_result:
             on_result(result)
