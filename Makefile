@@ -29,11 +29,14 @@ $(VENV)/.installed: pyproject.toml
 # needs its outputs, and the next `make run` redoes only that (an interrupted GAN resumes from its checkpoint)
 # Before it starts: no other run may hold the project (synthset.runlock: the lock dvc repro and the
 # Snakefile take); then a Snakemake killed earlier left only its lock and incomplete marks, cleared here;
-# outputs a failed job deleted are made again, with what depends on them (synthset.rerun)
+# outputs a failed job deleted are made again, with what depends on them (synthset.rerun).
+# --max-checksum-file-size: a photo (or IDX file) up to 100 MB with a new time but the same bytes
+# reruns nothing (Snakemake checksums files up to 1 MB unless told; camera photos are larger)
 run: install
 	@"$(BIN)/python" -m synthset.runlock
 	@"$(BIN)/snakemake" --unlock --quiet all > /dev/null
-	"$(BIN)/snakemake" --cores all --keep-going --rerun-incomplete $$("$(BIN)/python" -m synthset.rerun)
+	"$(BIN)/snakemake" --cores all --keep-going --rerun-incomplete --max-checksum-file-size 100000000 \
+		$$("$(BIN)/python" -m synthset.rerun)
 	"$(BIN)/dvc" commit --force --quiet
 	@echo
 	@echo "Report: $(CURDIR)/results/report/index.html"

@@ -2,7 +2,10 @@
 # Plain Python (tests/test_workflows.py reads STAGE_PARAMS from here and checks it against dvc.yaml).
 import os
 
+from snakemake.io import WILDCARD_REGEX
+
 from synthset.codedeps import stage_code_files
+from synthset.data.sources import files_read
 
 ARCHS = config["gan"]["archs"]
 PCA_MODES = config["pca"]["modes"]
@@ -55,6 +58,18 @@ def settings(stage):
     def of(wildcards):
         return {key.format(**wildcards): setting(key.format(**wildcards)) for key in STAGE_PARAMS[stage]}
     return of
+
+
+def images_read(wildcards):
+    """Ingest's inputs: the files it reads, one by one, so that a copied folder (new times, same bytes)
+    reruns nothing (sources.files_read). A name Snakemake cannot take as a file (one with `{name}` in
+    it reads as a wildcard, a line break it warns about) puts the folder in their place, as before:
+    then only the folder's own time counts."""
+    data = config["data"]
+    files = files_read(data["source"], data["path"], data["classes"])
+    if any(WILDCARD_REGEX.search(f) or "\n" in f or "\r" in f for f in files):
+        return [data["path"]]
+    return files
 
 
 def code(stage):

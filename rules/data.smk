@@ -1,6 +1,6 @@
 rule ingest:
     input:
-        source=config["data"]["path"],
+        source=images_read,
         code=code("ingest"),
     output:
         train=f"{INGESTED}/train.npz",

@@ -28,6 +28,7 @@ from synthset.data import (
     stratified_split,
 )
 from synthset.data.ingest import SPLITS
+from synthset.data.sources import files_read
 from synthset.imagesets import ImageSet, RaggedImageSet
 from synthset.params import DataParams, ParamsError
 from synthset.stages import ingest as ingest_stage
@@ -179,6 +180,26 @@ def test_load_folder_errors(tmp_path):
     (tmp_path / "flat" / "a.png").write_bytes(_png_bytes())
     with pytest.raises(ValueError, match="no class sub-folders"):
         load_folder(tmp_path / "flat", "rgb")
+
+
+def test_files_read_are_the_files_ingest_reads(folder_with_broken, tmp_path):
+    """The workflow's inputs for ingest: every file load_folder tries (broken ones too: fixing one must
+    rerun ingest), none it ignores, only the classes asked for; the IDX files; the folder itself where
+    nothing can be listed or the source is packaged."""
+    root = str(folder_with_broken)
+    read = files_read("folder", root)
+    ragged, skipped = load_folder(folder_with_broken, "rgb")
+    tried = sorted([*ragged.names, *(name for name, _ in skipped)])
+    assert sorted(Path(f).relative_to(root).as_posix() for f in read) == tried
+    assert all(Path(f).parent.name == "dog" for f in files_read("folder", root, ["dog"]))
+    assert len(files_read("folder", root, ["dog"])) == 7
+    for missing in ("folder", "idx"):
+        assert files_read(missing, str(tmp_path / "nowhere")) == [str(tmp_path / "nowhere")]
+    assert files_read("folder", root, ["wolf"]) == [root]  # ingest names the classes it has
+    _make_idx(tmp_path / "mnist", gz=True)
+    assert sorted(Path(f).name for f in files_read("idx", str(tmp_path / "mnist"))) == sorted(
+        f"{prefix}-{kind}-ubyte.gz" for prefix in ("train", "t10k") for kind in ("images-idx3", "labels-idx1"))
+    assert files_read("mnist5k", "data/raw") == ["data/raw"]
 
 
 def test_ingest_folder_writes_skipped_csv(folder_with_broken, tmp_path):

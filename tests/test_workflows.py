@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from dvc.repo import Repo
+from PIL import Image
 
 from browser import check_page
 from conftest import ROOT, rule_blocks, run
@@ -21,6 +23,7 @@ from synthset.metric_registry import summary_keys as arch_summary_keys
 from synthset.codedeps import modules_run_by, stage_code
 from synthset.layout import Layout
 from synthset.params import json_schema
+from synthset.presets import apply_preset
 from synthset.verdict import ORDER
 
 REDIRECT = re.compile(r"\s+2>\s*\S+$")  # Snakemake sends each rule's stderr to its log file
@@ -327,6 +330,63 @@ def snakemake_planned(project: Path, *args: str) -> dict[str, str]:
         reason = re.search(r"^\s+reason: (.+)$", block, re.M)
         planned[f"{name}@{found.group(1)}" if found else name] = reason.group(1) if reason else ""
     return planned
+
+
+def photo_folder(root: Path, classes: list[str], names: list[str], seed: int = 0) -> Path:
+    """Distinct random photos: each class gets 14 numbered ones plus one of each name in `names`."""
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for file in [*(f"{i}.png" for i in range(14)), *names]:
+            Image.fromarray(rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)).save(root / name / file)
+    return root
+
+
+def use_photos(project: Path, photos: Path, classes: list[str]) -> None:
+    preset = project.parent / "photos.yaml"
+    preset.write_text(yaml.safe_dump({"data": {"source": "folder", "path": str(photos), "classes": classes}}))
+    apply_preset(project / "params.yaml", preset)
+
+
+def test_a_photo_folder_copied_anew_reruns_nothing_and_an_edited_photo_reruns_ingest(project: Path, tmp_path: Path):
+    """The owner's photos copied again, restored from a backup or mounted anew: every time is new, every
+    byte the same, and Snakemake must not redo hours of training for images it has read (a folder named
+    as a whole reran everything). Any photo ingest reads whose bytes change, or a new one, reruns it;
+    a class that data.classes leaves out is never read, so its photos rerun nothing. (A folder's time
+    is its own, not its files': named as a whole, an edited photo had rerun nothing either.)"""
+    odd = ["a b c.png", "it's \"q\".png", "$HOME;`x`&.png", "50% [1]*?.png", " ünï cødé .png", "back\\slash.png"]
+    photos = photo_folder(tmp_path / "photos", ["car", "truck x", "bus"], odd)
+    use_photos(project, photos, ["car", "truck x"])
+    target = "data/prepared/preprocess/train.npz"
+    run(["snakemake", "--cores", "1", target], project)
+
+    def later(path: Path, seconds: float) -> None:
+        os.utime(path, (time.time() + seconds, time.time() + seconds))
+
+    for k, path in enumerate([*sorted(photos.rglob("*"), reverse=True), photos]):  # files, then their folders
+        later(path, 100 + k)
+    assert snakemake_planned(project, target) == {}
+    Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(photos / "bus" / "new.png")
+    later(photos / "bus" / "0.png", 300)
+    (photos / "bus" / "1.png").write_bytes((photos / "bus" / "2.png").read_bytes())
+    assert snakemake_planned(project, target) == {}
+    edited = photos / "truck x" / odd[1]
+    Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(edited)
+    later(edited, 400)
+    planned = snakemake_planned(project, target)
+    assert set(planned) == {"ingest", "preprocess"} and f"truck x/{odd[1]}" in planned["ingest"]
+    edited.unlink()
+    assert "Set of input files has changed" in snakemake_planned(project, target)["ingest"]
+
+
+def test_photos_whose_names_snakemake_cannot_take_are_read_all_the_same(project: Path, tmp_path: Path):
+    """`{name}` in a file name reads to Snakemake as a wildcard (and fails the whole workflow), a line
+    break as a likely mistake: with such names ingest depends on the folder again, and reads them all."""
+    photos = photo_folder(tmp_path / "photos", ["car", "truck {x}"], ["{0}.png", "a {b} c.png", "new\nline.png"])
+    use_photos(project, photos, None)
+    run(["snakemake", "--cores", "1", "data/prepared/ingest/train.npz"], project)
+    summary = json.loads((project / "data/prepared/ingest/summary.json").read_text())
+    assert sum(summary["images"].values()) == 2 * 17 and summary["skipped"] == 0, summary
 
 
 @pytest.mark.slow

@@ -103,14 +103,8 @@ def check_classes(available: list[str], wanted: list[str] | None, where: str) ->
     return [c for c in available if c in wanted]
 
 
-def load_folder(path: str | Path, color: str,
-                classes: list[str] | None = None) -> tuple[RaggedImageSet, list[tuple[str, str]]]:
-    """One sub-folder per class; bad files are skipped and reported, never fatal.
-
-    `classes` keeps only those sub-folders (the others are not read). Returns the images
-    and a sorted list of (path relative to the root, reason) skipped.
-    """
-    root = Path(path)
+def folder_files(root: Path, classes: list[str] | None = None) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """The class sub-folders kept and the (image file, class index) pairs in them, in reading order."""
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder (expected one sub-folder per class)")
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -120,6 +114,40 @@ def load_folder(path: str | Path, color: str,
     class_dirs = [d for d in class_dirs if d.name in keep]
     files = [(f, c) for c, d in enumerate(class_dirs) for f in sorted(d.rglob("*"))
              if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS and not _is_hidden(f, root)]
+    return class_dirs, files
+
+
+def files_read(source: str, path: str, classes: list[str] | None = None) -> list[str]:
+    """The files ingest reads from `path`, as the workflow's inputs.
+
+    Named file by file, a copied or restored folder (every time new, every byte the same)
+    reruns nothing under Snakemake, which compares a newer file's checksum with the one it
+    recorded (files up to --max-checksum-file-size, 1 MB unless raised); a folder named as a
+    whole is judged by its times alone, and a fresh copy reran the whole pipeline. Where the
+    files cannot be listed, and for the packaged sources (mnist5k, digits), the folder itself,
+    as dvc.yaml names it: ingest then says what is wrong."""
+    try:
+        if source == "folder":
+            files = [str(f) for f, _ in folder_files(Path(path), classes)[1]]
+        elif source == "idx":
+            files = [str(_find_idx(Path(path), f"{prefix}-{kind}-idx{dims}-ubyte"))
+                     for prefix in ("train", "t10k") for kind, dims in (("images", 3), ("labels", 1))]
+        else:
+            files = []
+    except (OSError, ValueError):
+        files = []
+    return files or [path]
+
+
+def load_folder(path: str | Path, color: str,
+                classes: list[str] | None = None) -> tuple[RaggedImageSet, list[tuple[str, str]]]:
+    """One sub-folder per class; bad files are skipped and reported, never fatal.
+
+    `classes` keeps only those sub-folders (the others are not read). Returns the images
+    and a sorted list of (path relative to the root, reason) skipped.
+    """
+    root = Path(path)
+    class_dirs, files = folder_files(root, classes)
     mode = "L" if color == "gray" else "RGB"
     images, labels, names, skipped = [], [], [], []
     for f, c in tqdm(files, desc=f"reading {root.name}", unit="img"):
