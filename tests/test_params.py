@@ -73,6 +73,35 @@ def test_bad_values_name_the_key(raw, key, words):
     assert words in message
 
 
+def float_keys(raw: dict, prefix: str = "") -> list[str]:
+    """Every key of the shipped params.yaml whose value is a number with a point (0.5, 1e-3)."""
+    keys = []
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            keys += float_keys(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_no_setting_takes_infinity_or_nan(value):
+    """YAML reads .inf and .nan as numbers, and a bound such as ge=0 lets inf through (guidance_scale
+    did, to the sampler); every setting that takes a fraction refuses both in one line naming it."""
+    keys = float_keys(SHIPPED_RAW)
+    assert len(keys) > 30 and "gan.ddpm.guidance_scale" in keys and "data.test_fraction" in keys
+    for key in keys:
+        raw: dict = {}
+        *path, leaf = key.split(".")
+        node = raw
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+        with pytest.raises(ParamsError) as err:
+            parse_params(written_into_params_yaml(raw))
+        assert str(err.value).startswith(f"params.yaml: {key}") and "\n" not in str(err.value), key
+
+
 @pytest.mark.parametrize("size", [8, 28, 32, 64, 128, 96])
 def test_sizes_the_generators_can_make(size):
     assert shipped({"preprocess": {"image_size": size}}).preprocess.image_size == size

@@ -9,4 +9,5 @@ class ParamsError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: YAML reads .inf and .nan as numbers, and a bound like ge=0 lets inf through
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
