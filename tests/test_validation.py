@@ -1,14 +1,19 @@
 """`synthset validate`: a GAN's settings scored on the validation split. The score must tell a
 generator that learnt from one that did not, and the command must refuse what it cannot score."""
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
+import yaml
 from conftest import SHIPPED, shipped
 
 from synthset.cli import main as cli
 from synthset.data import load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
 from synthset.params import ParamsError
+from synthset.presets import apply_preset
 from synthset.validation import nested_overrides, score_on_val
 
 
@@ -68,6 +73,33 @@ def test_scoring_an_early_epoch_leaves_the_training_as_it_was(arch, tmp_path):
     assert both[-1]["images_sha256"] == last[0]["images_sha256"]
     assert both[-1]["acc_val_seeds"] == last[0]["acc_val_seeds"]
     assert both[-1]["acc_val"] == last[0]["acc_val"]
+
+
+def test_classify_overrides_change_the_classifier_scored_not_the_filter_that_picks_its_images(tmp_path, monkeypatch):
+    """Where no pipeline filter exists validate trains one: with params.yaml's classify recipe, not the
+    -S one. Otherwise `-S classify.epochs=3` against `=2` compared two filters' picks of the draws as
+    well as two classifiers, and trained (and cached) a filter per candidate recipe."""
+    train, val = split(30, 10)
+    torch.set_num_threads(1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prepared").mkdir()
+    train.save(tmp_path / "prepared" / "train.npz")
+    val.save(tmp_path / "prepared" / "val.npz")
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(yaml.safe_dump({"device": "cpu", "threads": 1, "gan": {"archs": ["cdcgan"], "cdcgan": TINY["cdcgan"]},
+                                    "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}}))
+    params = tmp_path / "params.yaml"
+    shutil.copy(SHIPPED, params)
+    apply_preset(params, tiny)
+    for epochs in (1, 3):
+        cli(["validate", "cdcgan", "-S", f"classify.epochs={epochs}", "--params", str(params), "--prepared",
+             str(tmp_path / "prepared"), "--filter", str(tmp_path / "no-filter"), "--seeds", "1",
+             "--log", str(tmp_path / "log.jsonl")])
+    results = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["set"] for r in results] == [["classify.epochs=1"], ["classify.epochs=3"]]
+    assert len(list((tmp_path / "results" / "validation").iterdir())) == 1  # one filter, params.yaml's recipe
+    assert results[0]["real_filter_acc_val"] == results[1]["real_filter_acc_val"]  # one filter
+    assert results[0]["images_sha256"] == results[1]["images_sha256"]  # the same draws (a GAN of 2 epochs: keep all)
 
 
 def test_overrides_are_dvc_style_keys_with_yaml_values():

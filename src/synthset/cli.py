@@ -85,7 +85,9 @@ def validate(ns) -> None:
             with open(ns.log, "a") as f:
                 f.write(json.dumps({"set": ns.set, **result}) + "\n")
 
-    score(ns, load_params(ns.params, nested_overrides(ns.set)), on_result=log)
+    # the filter, when validate trains one, follows params.yaml's classify, whatever -S changes
+    score(ns, load_params(ns.params, nested_overrides(ns.set)), on_result=log,
+          filter_recipe=load_params(ns.params).classify)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,7 +24,7 @@ from .filtering import keep_for
 from .imagesets import ImageSet
 from .intervals import accuracy_interval
 from .layout import Layout
-from .params import DIFFUSION_ARCHS, MERF_ARCHS, Params, ParamsError
+from .params import DIFFUSION_ARCHS, MERF_ARCHS, ClassifyParams, Params, ParamsError
 from .sampling import sample_kept
 from .train.averaging import recalibrate_batch_norm
 from .train.diffusion import train_diffusion
@@ -48,16 +48,16 @@ def nested_overrides(settings: list[str]) -> dict:
     return out
 
 
-def filter_classifier(params: Params, train: ImageSet, folder: Path, device, cache: Path | None = None):
+def filter_classifier(recipe: ClassifyParams, train: ImageSet, folder: Path, device, cache: Path | None = None):
     """The pipeline's filter (train_classifier's, trained on train alone) when it is there, else
-    the same recipe trained here, and kept in `cache` for the next call on the same train split."""
+    the same `recipe` trained here, and kept in `cache` for the next call on the same train split."""
     if (folder / "model.pt").exists():
         return load_classifier(folder, device)
     if cache is not None and (cache / "model.pt").exists():
         return load_classifier(cache, device)
-    model = fit_recipe(train, params.classify, device, desc="filter on train")
+    model = fit_recipe(train, recipe, device, desc="filter on train")
     if cache is not None:
-        save_classifier(model, params.classify.model, train, cache)
+        save_classifier(model, recipe.model, train, cache)
     return model
 
 
@@ -91,18 +91,20 @@ def guidance_scales(guidance: list[float] | None, arch: str, arch_params) -> lis
 def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, device, seeds: int,
                  filter_folder: Path, grid: Path | None = None, filter_cache: Path | None = None,
                  at: list[int] | None = None, report: Callable[[dict], None] | None = None,
-                 guidance: list[float] | None = None) -> list[dict]:
+                 guidance: list[float] | None = None, filter_recipe: ClassifyParams | None = None) -> list[dict]:
     """Train `arch`, and at each epoch in `at` (default: its last) sample as the sample stage does
     and score a classifier trained on the samples on `val` (`seeds` classifier seeds), with the
     real classifier's val accuracy: one training answers "how many epochs" on validation, and, for
     ddpm, at which classifier-free guidance scales (`guidance`) to sample it.
-    Scoring forks torch's random state, so the training goes on exactly as it would unscored."""
+    Scoring forks torch's random state, so the training goes on exactly as it would unscored.
+    `filter_recipe` (default: params.classify) trains the filter when the pipeline has none: the
+    recipe of params.yaml, so that `-S classify.*` changes the classifier scored, not which draws it sees."""
     arch_params = params.arch(arch)
     at = epochs_to_score(at, arch_params.epochs)
     scales = guidance_scales(guidance, arch, arch_params)
     seed_everything(params.gan.seed, params.threads)
     with torch.random.fork_rng():
-        judge = filter_classifier(params, train, filter_folder, device, filter_cache)
+        judge = filter_classifier(filter_recipe or params.classify, train, filter_folder, device, filter_cache)
     keep = keep_for(params.sample.keep, {"dp": arch in MERF_ARCHS or getattr(arch_params, "dp", False)})
     real_acc = evaluate(judge, val, device)["accuracy"]
     results, scoring_seconds = [], 0.0
@@ -154,7 +156,9 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
     return results
 
 
-def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) -> list[dict]:
+def main(ns, params: Params, on_result: Callable[[dict], None] | None = None,
+         filter_recipe: ClassifyParams | None = None) -> list[dict]:
+    """`params`: params.yaml with the -S overrides; `filter_recipe`: params.yaml's own classify."""
     epochs_to_score(ns.at, params.arch(ns.arch).epochs)  # listed in gan.archs, and --at within its epochs
     guidance_scales(ns.guidance, ns.arch, params.arch(ns.arch))
     prepared = Path(ns.prepared)
@@ -165,7 +169,8 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) ->
     device = resolve_device(params.device)
     train, val = ImageSet.load(prepared / "train.npz"), ImageSet.load(prepared / "val.npz")
     # a filter trained here is kept per train split and classifier recipe, outside every stage's outputs
-    key = hashlib.sha256((prepared / "train.npz").read_bytes() + params.classify.model_dump_json().encode())
+    filter_recipe = filter_recipe or params.classify
+    key = hashlib.sha256((prepared / "train.npz").read_bytes() + filter_recipe.model_dump_json().encode())
 
     def report(result: dict) -> None:
         seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
@@ -179,4 +184,4 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None) ->
 
     return score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
                         Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]),
-                        at=ns.at, report=report, guidance=ns.guidance)
+                        at=ns.at, report=report, guidance=ns.guidance, filter_recipe=filter_recipe)
