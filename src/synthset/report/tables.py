@@ -56,6 +56,8 @@ def report_tables(rows_from: list[ArchResult | PCAResult], release_rules=None) -
                                       if isinstance(a, ArchResult) else "–")
             rows.append(row)
         df = pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+        unmeasured = [m.label for m in table_columns(table) if m.optional and rows and (df[m.label] == "–").all()]
+        df = df.drop(columns=unmeasured)
         if "Attack" in df.columns:  # the attack's name before its numbers
             columns = [c for c in df.columns if c != "Attack"]
             columns.insert(columns.index("Attack AUC"), "Attack")

@@ -11,7 +11,7 @@ from ..figures.classify import confusion_png
 from ..files import write_json
 from ..imagesets import ImageSet
 from ..metrics.features import feature_extractor
-from ..metrics.fidelity import fidelity_table
+from ..metrics.fidelity import InceptionExtractor, fid_with, fidelity_table
 from ..metrics.recognition import gan_test
 from . import _cli
 
@@ -24,6 +24,10 @@ def main(ns, params):
     extract = feature_extractor(e.features, ns.classifier, e.inception_path, device)
     table = fidelity_table(extract(train.images), extract(fake.images), extract(test.images),
                            e.kid_subsets, e.kid_subset_size, e.prdc_k, e.seed)
+    beside = e.fid_inception and e.features == "domain"  # FID's own network beside the domain features
+    if beside:
+        table.update(fid_with(InceptionExtractor(e.inception_path, device), train.images, fake.images, test.images,
+                              "inception", e.kid_subsets, e.kid_subset_size, e.seed))
 
     scores = gan_test(load_classifier(ns.classifier, device), fake, test, device, e.seed)
     out = Path(ns.out)
@@ -31,7 +35,9 @@ def main(ns, params):
     confusion_png(scores.pop("confusion"), fake.class_names, out / "confusion_gan_test.png",
                   f"{ns.arch}: real classifier on generated images, {scores['gan_test_accuracy']:.1%}")
     write_json(ns.metrics, {"features": e.features, **table, **scores})
-    print(f"{ns.arch}: FID {table['fid']:.2f} (floor {table['fid_floor']:.2f}), "
+    inception = (f", Inception FID {table['fid_inception']:.1f} (floor {table['fid_inception_floor']:.1f}, "
+                 f"{table['inception_seconds']:.0f} s)" if beside else "")
+    print(f"{ns.arch}: FID {table['fid']:.2f} (floor {table['fid_floor']:.2f}){inception}, "
           f"GAN-test {scores['gan_test_accuracy']:.1%}")
 
 
