@@ -17,9 +17,9 @@ PREP = "data/prepared/preprocess"
 THREADS = config["threads"] or workflow.cores
 
 # params.yaml keys each stage reads ("{arch}", "{mode}": its wildcard), as dvc.yaml lists them
-EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "kid_subsets",
-                                          "kid_subset_size", "prdc_k", "copy_quantile", "interval_bootstrap",
-                                          "interval_confidence", "seed")]
+EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "fid_inception",
+                                          "kid_subsets", "kid_subset_size", "prdc_k", "copy_quantile",
+                                          "interval_bootstrap", "interval_confidence", "seed")]
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
@@ -28,6 +28,8 @@ STAGE_PARAMS = {
     "train_classifier": ["device", "threads", "classify", "evaluate.interval_bootstrap", "evaluate.interval_confidence",
                          "evaluate.seed"],
     "ssim": ["threads", "evaluate.ssim_k", "evaluate.ssim_keep", "evaluate.seed"],
+    "inception_real": ["device", "threads"] + [f"evaluate.{k}" for k in ("features", "inception_path", "fid_inception",
+                                                                         "seed")],
     "fidelity": ["device", "threads"] + [f"evaluate.{k}" for k in ("features", "inception_path", "fid_inception",
                                                                    "kid_subsets", "kid_subset_size", "prdc_k", "seed")],
     "tstr": ["device", "threads", "classify"] + [f"evaluate.{k}" for k in ("fake_per_class", "mixed_fractions",

@@ -50,12 +50,35 @@ rule ssim:
         " --selected {output.selected} --metrics {output.metrics} 2> {log}"
 
 
+rule inception_real:
+    input:
+        train=rules.preprocess.output.train,
+        test=rules.preprocess.output.test,
+        code=code("inception_real"),
+    output:
+        features="results/features/inception_real.npz",
+    params:
+        settings=settings("inception_real"),
+    threads: THREADS
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    log:
+        "logs/inception_real.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.inception_real --train {input.train} --test {input.test}"
+        " --out {output.features} 2> {log}"
+
+
 rule fidelity:
     input:
         samples=rules.sample.output.samples,
         train=rules.preprocess.output.train,
         test=rules.preprocess.output.test,
         classifier=rules.train_classifier.output.classifier,
+        real_inception=rules.inception_real.output.features,
         code=code("fidelity"),
     output:
         evaluation=report(directory("results/evaluation/fidelity/{arch}"), patterns=["{name}.png"],
@@ -75,7 +98,7 @@ rule fidelity:
     shell:
         "python -m synthset.stages.fidelity --arch {wildcards.arch} --samples {input.samples}"
         " --train {input.train} --test {input.test} --classifier {input.classifier}"
-        " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
+        " --out {output.evaluation} --metrics {output.metrics} --real-inception {input.real_inception} 2> {log}"
 
 
 rule tstr:
@@ -173,6 +196,7 @@ rule pca:
         classifier=rules.train_classifier.output.classifier,
         filter=rules.train_classifier.output.filter,
         baseline=rules.train_classifier.output.metrics,
+        real_inception=rules.inception_real.output.features,
         code=code("pca"),
     output:
         evaluation=report(directory("results/evaluation/pca/{mode}"), patterns=["{name}.png"],
@@ -195,4 +219,4 @@ rule pca:
         "python -m synthset.stages.pca --mode {wildcards.mode} --train {input.train}"
         " --val {input.val} --test {input.test} --classifier {input.classifier}"
         " --baseline {input.baseline} --filter {input.filter} --out {output.evaluation}"
-        " --metrics {output.metrics} --curve {output.curve} 2> {log}"
+        " --metrics {output.metrics} --curve {output.curve} --real-inception {input.real_inception} 2> {log}"

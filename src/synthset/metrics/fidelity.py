@@ -10,7 +10,6 @@ computed block by block so memory stays bounded however many images there are.
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -178,19 +177,15 @@ def fidelity_table(real_train_feats: np.ndarray, fake_feats: np.ndarray, real_te
             **generated, **{f"{key}_floor": value for key, value in floor.items()}}
 
 
-def fid_with(extract: Callable, real_train: np.ndarray, fake: np.ndarray, real_test: np.ndarray, name: str,
-             kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0) -> dict:
+def fid_beside(real_train_feats: np.ndarray, fake_feats: np.ndarray, real_test_feats: np.ndarray, name: str,
+               kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0) -> dict:
     """FID and KID of real train vs generated in a second feature space, beside the table's own:
-    `fid_<name>`, `kid_<name>` and their `_floor` (real test in place of generated), and the
-    seconds its features took (FID's Inception runs a few images a second on one CPU core)."""
-    start = time.perf_counter()
-    train, generated, test = extract(real_train), extract(fake), extract(real_test)
-    seconds = time.perf_counter() - start
+    `fid_<name>`, `kid_<name>` and their `_floor` (real test in place of generated)."""
     out = {}
-    for suffix, other in (("", generated), ("_floor", test)):
-        out[f"fid_{name}{suffix}"] = fid(train, other)
-        out[f"kid_{name}{suffix}"] = kid(train, other, kid_subsets, kid_subset_size, seed)["kid"]
-    return {**out, f"{name}_seconds": round(seconds, 1)}
+    for suffix, other in (("", fake_feats), ("_floor", real_test_feats)):
+        out[f"fid_{name}{suffix}"] = fid(real_train_feats, other)
+        out[f"kid_{name}{suffix}"] = kid(real_train_feats, other, kid_subsets, kid_subset_size, seed)["kid"]
+    return out
 
 
 # --------------------------------------------------------------------------- features

@@ -27,6 +27,8 @@ from ..device import resolve_device, seed_everything
 from ..figures.pca import pca_curve_png
 from ..files import atomic_path, read_json, write_json
 from ..imagesets import ImageSet
+from ..metrics.features import RealInception, inception_needed
+from ..metrics.fidelity import InceptionExtractor, fid_beside
 from ..intervals import ANSWERS, accuracy_interval, paired_difference
 from ..params import GRID_MAX_PER_CLASS
 from . import _cli
@@ -36,8 +38,12 @@ def main(ns, params):
     p, c, e = params.pca, params.classify, params.evaluate
     seed_everything(params.evaluate.seed, params.threads)
     device = resolve_device(params.device)
-    refs = References.load(ImageSet.load(ns.train), ImageSet.load(ns.val), ImageSet.load(ns.test), ns.classifier,
-                           params, device)
+    train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
+    real_inception = None
+    if inception_needed(e):
+        real_inception = (RealInception.load(ns.real_inception) if ns.real_inception else
+                          RealInception.compute(InceptionExtractor(e.inception_path, device), train.images, test.images))
+    refs = References.load(train, ImageSet.load(ns.val), test, ns.classifier, params, device, real_inception)
     baseline = read_json(ns.baseline)
     acc_real = baseline["accuracy"]
     real_correct = np.load(Path(ns.classifier) / ANSWERS)
@@ -72,12 +78,16 @@ def main(ns, params):
     correct = np.concatenate([first_seed, more_seeds(images, refs.test, params, device, f"n={chosen['n']}")])
     with atomic_path(out / ANSWERS, suffix=".npy") as tmp:
         np.save(tmp, correct)
+    beside = {}  # the chosen n's images in FID's Inception features too, as the fidelity stage does
+    if e.fid_inception and e.features == "domain":
+        beside = fid_beside(real_inception.train, InceptionExtractor(e.inception_path, device)(images.images),
+                            real_inception.test, "inception", e.kid_subsets, e.kid_subset_size, e.seed)
     acc = accuracy_interval(correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     vs_real = paired_difference(correct, real_correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     write_json(ns.metrics, {"mode": ns.mode, "best_n": chosen["n"], "chosen_on": "val", "acc_real": acc_real,
                             "acc_real_low": baseline.get("accuracy_low"),
                             "acc_real_high": baseline.get("accuracy_high"),
-                            **{k: v for k, v in chosen.items() if k != "n"}, **acc.as_dict("acc_fake"),
+                            **{k: v for k, v in chosen.items() if k != "n"}, **beside, **acc.as_dict("acc_fake"),
                             "acc_fake_seeds": [float(a) for a in correct.mean(1)], **vs_real.as_dict("vs_real"),
                             "interval_confidence": e.interval_confidence})
     print(f"pca {ns.mode}: n={chosen['n']} chosen on val ({chosen['acc_val']:.1%}); trained on its images "
@@ -106,4 +116,5 @@ if __name__ == "__main__":
     p.add_argument("--out", required=True, help="folder for curve.png and preview_n*.npz")
     p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
     p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")
+    p.add_argument("--real-inception", help="inception_real's features of the real splits (default: computed here)")
     _cli.run(main, p)
