@@ -107,8 +107,16 @@ def test_a_dp_budget_is_stated_as_the_guarantee():
 
 
 def test_unmeasured_evidence_is_no_reason_to_release():
+    """Missing privacy evidence (copies, attacks) forbids a release: nothing shows the set is safe. Missing
+    usefulness alone asks for care: a set that teaches nothing is not a privacy risk."""
     v = release_verdict({}, {}, RULES)
-    assert v.decision == CARE and "not measured" in v.sentence() and "no membership-inference audit" in v.sentence()
+    assert v.decision == DO_NOT and "not measured" in v.sentence() and "no membership-inference audit" in v.sentence()
+    useful = {"acc_fake": 0.95, "acc_real": 0.95}
+    safe_copies, safe_attack = {"copy_share": 0.04, "test_share": 0.05}, {"tpr_at_0.01": 0.01, "auc": 0.5}
+    assert release_verdict(useful, safe_copies, RULES, safe_attack).decision == RELEASE
+    assert release_verdict(useful, {}, RULES, safe_attack).decision == DO_NOT
+    assert release_verdict(useful, safe_copies, RULES, {}).decision == DO_NOT
+    assert release_verdict({}, safe_copies, RULES, safe_attack).decision == CARE
 
 
 def test_rules_must_be_ordered():

@@ -6,7 +6,8 @@ near-copies of training images it may hold, beside what unseen real images show,
 well the strongest membership-inference attack may do among those the release allows (its
 images, its generator). The worst of them decides: a useless set is not worth its privacy
 risk, and a useful set that copies or gives away its training images is not the owner's to
-give away. The discriminator is never released, so what an attack with it finds is said as
+give away. Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
+usefulness that is missing asks for care. The discriminator is never released, so what an attack with it finds is said as
 what training remembers and decides nothing. A differential-privacy
 budget, when the generator was trained with one, is stated as the one formal guarantee.
 """
@@ -88,8 +89,9 @@ def _usefulness(tstr: dict, rules, reasons: list[str]) -> str:
 def _copies(privacy: dict, rules, reasons: list[str]) -> str:
     share, floor = privacy.get("copy_share"), privacy.get("test_share")
     if not (isinstance(share, float) and isinstance(floor, float) and floor > 0):
-        reasons.append("its copies were not measured (no privacy metrics)")
-        return CARE
+        reasons.append("its copies were not measured (no privacy metrics): nothing shows that it does not "
+                       "reproduce training images")
+        return DO_NOT
     ratio = share / floor
     said = (f"{share:.1%} of its images lie closer to a training image than most unseen real images do "
             f"({floor:.1%} of unseen real images do)")
@@ -132,8 +134,9 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
     discriminator) are said as what training remembers and decide nothing."""
     tpr = audit.get("tpr_at_0.01")
     if not isinstance(tpr, float):
-        reasons.append("no membership-inference audit was run")
-        return CARE
+        reasons.append("no membership-inference audit was run: nothing shows that an attacker cannot tell who "
+                       "was in the training set")
+        return DO_NOT
     name = LONG_NAMES.get(audit.get("strongest"), audit.get("strongest", "the strongest attack"))
     who = f"against {audit['threat_model']}, " if audit.get("threat_model") else ""
     said = (f"{who}the strongest membership attack the release allows ({name}) picks out {tpr:.1%} of training "
