@@ -89,3 +89,12 @@ def test_fashion_mnist_preset_reads_the_installed_set():
     assert (len(sets["train"]), len(sets["test"])) == (60_000, 10_000)
     assert sets["train"].class_names[9] == "Ankle boot"
     assert params.sample.per_class == 6_000  # as many generated as real train images per class
+
+
+def test_the_64_px_photo_preset_is_the_32_px_one_at_64_px():
+    """photos64 was not tuned again at 64 px: it must stay photos32 with the size changed, so a choice
+    made on the 32 px validation split reaches both."""
+    small, large = (yaml.safe_load((ROOT / "presets" / f"photos{size}.yaml").read_text()) for size in (32, 64))
+    assert (small["preprocess"].pop("image_size"), large["preprocess"].pop("image_size")) == (32, 64)
+    assert small == large
+    assert load_params(ROOT / "presets" / "photos64.yaml").preprocess.image_size == 64
