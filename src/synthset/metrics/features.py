@@ -66,3 +66,14 @@ class RealInception:
             raise ValueError(f"{path} holds no Inception features: the inception_real stage ran with neither "
                              f"evaluate.features: inception nor evaluate.fid_inception; run it again")
         return real
+
+
+def real_inception_for(evaluate, path: str | Path | None, device: torch.device, train_images: np.ndarray,
+                       test_images: np.ndarray) -> tuple[InceptionExtractor | None, RealInception | None]:
+    """FID's network and the real splits' features in it, when a setting asks for Inception (else None,
+    None): read from inception_real's file when one is given, computed here when not."""
+    if not inception_needed(evaluate):
+        return None, None
+    inception = InceptionExtractor(evaluate.inception_path, device)
+    real = RealInception.load(path) if path else RealInception.compute(inception, train_images, test_images)
+    return inception, real

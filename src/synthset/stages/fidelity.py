@@ -13,8 +13,8 @@ from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png
 from ..files import write_json
 from ..imagesets import ImageSet
-from ..metrics.features import RealInception, feature_extractor, inception_needed
-from ..metrics.fidelity import InceptionExtractor, fid_beside, fidelity_table
+from ..metrics.features import feature_extractor, real_inception_for
+from ..metrics.fidelity import fid_beside, fidelity_table
 from ..metrics.recognition import gan_test
 from . import _cli
 
@@ -24,11 +24,7 @@ def main(ns, params):
     seed_everything(e.seed, params.threads)
     device = resolve_device(params.device)
     train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
-    inception, real = None, None
-    if inception_needed(e):
-        inception = InceptionExtractor(e.inception_path, device)
-        real = (RealInception.load(ns.real_inception) if ns.real_inception
-                else RealInception.compute(inception, train.images, test.images))
+    inception, real = real_inception_for(e, ns.real_inception, device, train.images, test.images)
     if e.features == "inception":
         table = fidelity_table(real.train, inception(fake.images), real.test,
                                e.kid_subsets, e.kid_subset_size, e.prdc_k, e.seed)
@@ -50,7 +46,7 @@ def main(ns, params):
                   f"{ns.arch}: real classifier on generated images, {scores['gan_test_accuracy']:.1%}")
     write_json(ns.metrics, {"features": e.features, **table, **scores})
     said = (f", Inception FID {table['fid_inception']:.1f} (floor {table['fid_inception_floor']:.1f}, "
-                 f"{table['inception_seconds']:.0f} s)" if beside else "")
+            f"{table['inception_seconds']:.0f} s)" if beside else "")
     print(f"{ns.arch}: FID {table['fid']:.2f} (floor {table['fid_floor']:.2f}){said}, "
           f"GAN-test {scores['gan_test_accuracy']:.1%}")
 

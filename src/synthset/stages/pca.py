@@ -27,8 +27,8 @@ from ..device import resolve_device, seed_everything
 from ..figures.pca import pca_curve_png
 from ..files import atomic_path, read_json, write_json
 from ..imagesets import ImageSet
-from ..metrics.features import RealInception, inception_needed
-from ..metrics.fidelity import InceptionExtractor, fid_beside
+from ..metrics.features import real_inception_for
+from ..metrics.fidelity import fid_beside
 from ..intervals import ANSWERS, accuracy_interval, paired_difference
 from ..params import GRID_MAX_PER_CLASS
 from . import _cli
@@ -39,10 +39,7 @@ def main(ns, params):
     seed_everything(params.evaluate.seed, params.threads)
     device = resolve_device(params.device)
     train, test = ImageSet.load(ns.train), ImageSet.load(ns.test)
-    real_inception = None
-    if inception_needed(e):
-        real_inception = (RealInception.load(ns.real_inception) if ns.real_inception else
-                          RealInception.compute(InceptionExtractor(e.inception_path, device), train.images, test.images))
+    inception, real_inception = real_inception_for(e, ns.real_inception, device, train.images, test.images)
     refs = References.load(train, ImageSet.load(ns.val), test, ns.classifier, params, device, real_inception)
     baseline = read_json(ns.baseline)
     acc_real = baseline["accuracy"]
@@ -80,8 +77,8 @@ def main(ns, params):
         np.save(tmp, correct)
     beside = {}  # the chosen n's images in FID's Inception features too, as the fidelity stage does
     if e.fid_inception and e.features == "domain":
-        beside = fid_beside(real_inception.train, InceptionExtractor(e.inception_path, device)(images.images),
-                            real_inception.test, "inception", e.kid_subsets, e.kid_subset_size, e.seed)
+        beside = fid_beside(real_inception.train, inception(images.images), real_inception.test, "inception",
+                            e.kid_subsets, e.kid_subset_size, e.seed)
     acc = accuracy_interval(correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     vs_real = paired_difference(correct, real_correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     write_json(ns.metrics, {"mode": ns.mode, "best_n": chosen["n"], "chosen_on": "val", "acc_real": acc_real,
