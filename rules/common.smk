@@ -36,7 +36,7 @@ STAGE_PARAMS = {
                                                                          "interval_bootstrap", "interval_confidence",
                                                                          "seed")],
     "memorisation": ["device", "threads", "evaluate.copy_quantile"],
-    "audit": ["device", "threads"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
+    "audit": ["device", "threads", "sample.keep"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
                                                                 "audit_confidence", "audit_delta",
                                                                 "audit_latent_inits", "audit_latent_restarts",
                                                                 "audit_latent_steps", "audit_latent_lr", "seed")],

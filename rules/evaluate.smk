@@ -165,6 +165,7 @@ rule audit:
     input:
         samples=rules.sample.output.samples,
         model=rules.train_gan.output.model,
+        filter=rules.train_classifier.output.filter,
         train=rules.preprocess.output.train,
         test=rules.preprocess.output.test,
         code=code("audit"),
@@ -184,7 +185,7 @@ rule audit:
         "../envs/synthset.yaml"
     shell:
         "python -m synthset.stages.audit --arch {wildcards.arch} --samples {input.samples}"
-        " --model {input.model} --train {input.train} --test {input.test}"
+        " --model {input.model} --filter {input.filter} --train {input.train} --test {input.test}"
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
 

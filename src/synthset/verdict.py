@@ -4,7 +4,7 @@ The rules are the owner's policy, not something learnt from data: `report.releas
 params.yaml sets how far below the real baseline a synthetic set may fall and how many
 near-copies of training images it may hold, beside what unseen real images show, and how
 well the strongest membership-inference attack may do among those the release allows (its
-images, its generator). The worst of them decides: a useless set is not worth its privacy
+images, its generator, the filter classifier shipped with it). The worst of them decides: a useless set is not worth its privacy
 risk, and a useful set that copies or gives away its training images is not the owner's to
 give away. Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
 usefulness that is missing asks for care. The discriminator is never released, so what an attack with it finds is said as
@@ -121,10 +121,11 @@ def _dp_guarantee(trained: dict, audit: dict) -> str:
 
 
 SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "gan_leaks_g": "GAN-Leaks with G", "logan": "LOGAN",
-               "loss": "the loss attack"}
+               "loss": "the loss attack", "filter_loss": "the loss attack on the filter"}
 LONG_NAMES = {"gan_leaks": "GAN-Leaks, from the released images",
               "gan_leaks_g": "GAN-Leaks, with the released generator",
               "loss": "the denoising-loss attack, with the released diffusion model",
+              "filter_loss": "the loss attack, with the released filter classifier",
               "logan": "LOGAN, with the discriminator"}
 
 

@@ -2,7 +2,8 @@
 on the held-out real test split that no GAN has seen."""
 from .models import CLASSIFIERS, build_classifier
 from .splits import fake_subset, mixed_set
-from .train import Scored, evaluate, extract_features, fit, fit_recipe, fit_scored, predict_proba
+from .train import Scored, evaluate, extract_features, fit, fit_recipe, fit_scored, predict_logits, predict_proba
 
 __all__ = ["CLASSIFIERS", "Scored", "build_classifier", "evaluate", "extract_features", "fake_subset", "fit",
-           "fit_recipe", "fit_scored", "mixed_set", "predict_proba"]
+           "fit_recipe", "fit_scored", "mixed_set", "predict_logits",
+           "predict_proba"]

@@ -100,6 +100,10 @@ def predict_proba(model: torch.nn.Module, images: np.ndarray, device: torch.devi
     return _batched(lambda x: F.softmax(model(x), dim=1), images, device)
 
 
+def predict_logits(model: torch.nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
+    return _batched(model, images, device)
+
+
 def extract_features(model: torch.nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
     return _batched(model.features, images, device)
 

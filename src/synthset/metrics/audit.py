@@ -8,7 +8,11 @@ split). Each attack scores every candidate, higher meaning "trained on":
 - GAN-Leaks with the generator (Chen et al. 2020, white-box on G): minus the smallest
   distance between the candidate and any image the released generator can draw for its
   class, found by optimising the latent (best of many random draws, then gradient steps).
-  Whoever holds the release holds G, so this is the strongest attack the release allows.
+  Whoever holds the release holds G, so this is the strongest attack on the generator.
+- The loss attack on the filter (Yeom et al. 2018): how confident the released filter
+  classifier is in the candidate's own label. With `sample.keep: agreeing` the release ships
+  that classifier, trained on the same private images without any privacy training, and a
+  classifier is more confident on the images it learned from.
 - LOGAN (Hayes et al. 2019, white-box): the discriminator's score of the candidate under
   its own label. The discriminator never leaves the owner: this says what the training
   process remembers, not what the release gives away.
@@ -28,9 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.special import logsumexp
 from scipy.stats import beta
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from ..classify import predict_logits
 from .memorisation import nearest
 
 LOW_FPRS = (0.01, 0.001)
@@ -94,6 +100,17 @@ def latent_reconstruction_scores(generator: torch.nn.Module, images: torch.Tenso
             best = torch.minimum(best, (generator(z, yy) - xx).pow(2).flatten(1).mean(1))
         out[start:start + n] = -best.view(len(keep), n).min(0).values.cpu().numpy()
     return out
+
+
+def classifier_loss_scores(classifier: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
+                           device: torch.device) -> np.ndarray:
+    """log(p / (1 - p)) of each candidate's own label, from the logits (Carlini et al.'s scaling):
+    it orders candidates as minus the training loss does, where p itself rounds to 1 in float32."""
+    logits = predict_logits(classifier, images, device).astype(np.float64)
+    rows = np.arange(len(labels))
+    own = logits[rows, labels]
+    logits[rows, labels] = -np.inf
+    return own - logsumexp(logits, axis=1)
 
 
 @torch.no_grad()

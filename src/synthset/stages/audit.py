@@ -1,8 +1,9 @@
 """Stage audit@arch: membership-inference attacks on one generator (members: the train
 split it learned from; non-members: the held-out test split, equal counts).
 
-The attacks the release allows (its images; its generator) decide the verdict; LOGAN,
-which needs the discriminator the owner keeps, says what training remembers."""
+The attacks the release allows (its images; its generator; the filter classifier shipped
+with it when `sample.keep` is agreeing) decide the verdict; LOGAN, which needs the
+discriminator the owner keeps, says what training remembers."""
 from pathlib import Path
 
 import torch
@@ -10,10 +11,13 @@ from tqdm.auto import tqdm
 
 from ..device import resolve_device, use_threads
 from ..figures.audit import roc_png
+from ..classify.load import load_classifier
 from ..files import read_json, write_json
+from ..filtering import keep_for
 from ..imagesets import ImageSet
 from ..metrics.audit import (
     candidates,
+    classifier_loss_scores,
     evaluate_attack,
     gan_leaks_scores,
     latent_reconstruction_scores,
@@ -28,10 +32,16 @@ from . import _cli
 ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
            "gan_leaks_g": "GAN-Leaks with G (white-box: the released generator's latent space)",
            "loss": "Loss (white-box: the released diffusion model's denoising loss)",
+           "filter_loss": "Loss on the filter (white-box: the released filter classifier's confidence in the label)",
            "logan": "LOGAN (white-box: the discriminator's score; the discriminator is never released)"}
-RELEASED = {"gan_leaks", "gan_leaks_g", "loss"}  # attacks that need nothing but what the release holds
-THREAT_MODEL = ("an attacker who holds the release (the generator and the images it draws) and wants to know "
-                "whether a given image, whose label they know, was among the training images")
+RELEASED = {"gan_leaks", "gan_leaks_g", "loss", "filter_loss"}  # attacks that need nothing but what the release holds
+
+
+def threat_model(filtered: bool) -> str:
+    held = "the generator, the filter classifier and the images they keep" if filtered else \
+        "the generator and the images it draws"
+    return (f"an attacker who holds the release ({held}) and wants to know whether a given image, whose label "
+            "they know, was among the training images")
 LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
 
 
@@ -66,6 +76,11 @@ def main(ns, params):
                                          e.audit_latent_inits, e.audit_latent_restarts, e.audit_latent_steps,
                                          e.audit_latent_lr, e.seed)
             for s in tqdm((members, nonmembers), desc=f"{ns.arch}: GAN-Leaks with G", unit="set")]
+    filtered = keep_for(params.sample.keep, spec) == "agreeing"  # the release ships the filter
+    if filtered:
+        classifier = load_classifier(ns.filter, device)
+        scores["filter_loss"] = [classifier_loss_scores(classifier, s.images, s.labels, device)
+                                 for s in (members, nonmembers)]
     if spec["arch"] in GAN_ARCHS:  # dpmerf has no discriminator
         discriminators = load_discriminators(ns.model, spec, device)
         scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
@@ -82,7 +97,7 @@ def main(ns, params):
     strongest = max(released, key=lambda k: results[k].summary["tpr_at_0.01"])
     s = results[strongest].summary
     write_json(ns.metrics, {
-        "threat_model": THREAT_MODEL,
+        "threat_model": threat_model(filtered),
         "strongest": strongest,  # of the attacks the release allows: what the verdict judges
         "auc": s["auc"], "auc_ci": s["auc_ci"], "tpr_at_0.01": s["tpr_at_0.01"], "tpr_at_0.01_ci": s["tpr_at_0.01_ci"],
         "tpr_at_0.001": s["tpr_at_0.001"],
@@ -101,6 +116,8 @@ if __name__ == "__main__":
     p.add_argument("--arch", required=True)
     p.add_argument("--samples", required=True, help="the arch's generated samples.npz (what is released)")
     p.add_argument("--model", required=True, help="train_gan's folder: the spec, and the discriminators (GANs) or the model (ddpm)")
+    p.add_argument("--filter", required=True,
+                   help="train_classifier's filter folder: released, so attacked, with sample.keep: agreeing")
     p.add_argument("--train", required=True, help="real train split (the members)")
     p.add_argument("--test", required=True, help="real test split (the non-members)")
     p.add_argument("--out", required=True, help="folder for the ROC figure")
