@@ -69,7 +69,7 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str |
                   f"`{FILTER_WEIGHTS}` is a classifier trained on the same private train split. `synthset generate` "
                   "keeps only the images it reads as the class asked for, as the pipeline did for every number "
                   "below (`sample.kept_share`: the share of draws it kept). Like the generator, it was trained on "
-                  "private images and is released with it.", ""]
+                  "private images and is released with it; the pipeline's membership audit attacks it too.", ""]
     if metrics:
         lines += ["## Metrics measured by the pipeline", ""]
         lines += [f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in metrics.items()]
