@@ -5,6 +5,7 @@ import stat
 import numpy as np
 import pytest
 
+from synthset.classify import mixed_set
 from synthset.files import atomic_path, read_json, write_json
 from synthset.imagesets import ImageSet, RaggedImageSet
 
@@ -28,6 +29,26 @@ def test_concat_joins_sets_of_the_same_classes_only():
         a.concat(ImageSet(np.zeros((1, 4, 4, 1), np.uint8), [0], ["a", "c"]))
 
 
+def test_soft_labels_travel_with_their_images(tmp_path):
+    """Saved, subset, joined and mixed, each image keeps its probabilities; a set without them
+    joins as certain ones (its classes), which is what a classifier learns from it anyway."""
+    soft = np.array([[0.7, 0.3], [0.2, 0.8], [0.9, 0.1]], np.float32)
+    fake = ImageSet(np.arange(3, dtype=np.uint8).reshape(3, 1, 1, 1), [0, 1, 0], ["a", "b"], soft)
+    fake.save(tmp_path / "f.npz")
+    back = ImageSet.load(tmp_path / "f.npz")
+    assert np.array_equal(back.soft, soft) and ImageSet.load(tmp_path / "f.npz").subset([2, 0]).soft.tolist() == \
+        [soft[2].tolist(), soft[0].tolist()]
+    real = ImageSet(np.full((2, 1, 1, 1), 9, np.uint8), [1, 0], ["a", "b"])
+    assert real.soft is None and real.concat(real).soft is None
+    joined = real.concat(fake)
+    assert joined.soft.tolist() == [[0, 1], [1, 0]] + soft.tolist()
+    assert np.array_equal(joined.targets.argmax(1), joined.labels)
+    mixed = mixed_set(real.concat(real), fake, 0.5, 0)  # class a: one real, one generated; b: one generated
+    assert len(mixed) == 3 and set(mixed.images[:, 0, 0, 0]) & {9} and set(mixed.images[:, 0, 0, 0]) - {9}
+    for image, label, row in zip(mixed.images[:, 0, 0, 0], mixed.labels, mixed.soft):
+        assert row.tolist() == (np.eye(2)[label].tolist() if image == 9 else soft[image].tolist())
+
+
 def test_imageset_rejects_bad_arrays():
     with pytest.raises(ValueError, match="uint8"):
         ImageSet(np.zeros((2, 4, 4, 1), np.float32), [0, 0], ["a"])
@@ -35,6 +56,9 @@ def test_imageset_rejects_bad_arrays():
         ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0], ["a"])
     with pytest.raises(ValueError, match="class_names"):
         ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0, 3], ["a"])
+    for soft in ([[0.5, 0.5]], [[0.5, 0.6], [1, 0]], [[np.nan, 1], [1, 0]]):  # wrong shape, not probabilities
+        with pytest.raises(ValueError, match="soft labels"):
+            ImageSet(np.zeros((2, 4, 4, 1), np.uint8), [0, 1], ["a", "b"], soft)
 
 
 def test_ragged_round_trip_keeps_every_shape(tmp_path):

@@ -1,5 +1,8 @@
 """sample.keep: agreeing keeps the draws a real classifier reads as their class, drawn until
-every class has its count, reproducibly; a generator that ignores a label is refused."""
+every class has its count, reproducibly; a generator that ignores a label is refused. With
+sample.label_temperature the filter's probabilities label the images, a classifier learns them,
+and the release writes them."""
+import csv
 import shutil
 import subprocess
 
@@ -14,9 +17,10 @@ from synthset.classify import fit, predict_proba
 from synthset.classify.load import load_classifier, save_classifier
 from synthset.data import load_digits, preprocess
 from synthset.files import read_json, write_json
-from synthset.filtering import LabelsNotFollowed, draw_agreeing, keep_images
+from synthset.filtering import LabelsNotFollowed, draw_agreeing, keep_images, soft_labels
 from synthset.imagesets import ImageSet
-from synthset.release import load_release_filter
+from synthset.pixels import to_tensor
+from synthset.release import load_release_filter, release_label_temperature, write_release
 
 CPU = torch.device("cpu")
 
@@ -156,3 +160,70 @@ def test_a_dp_generator_is_never_filtered_nor_released_with_the_filter(trained_w
     assert not (release / "filter.safetensors").exists()
     card = (release / "MODEL_CARD.md").read_text()
     assert "## Filter" not in card and "epsilon 9.9 at delta 1e-05, over 420 steps" in card
+
+
+def test_soft_labels_are_the_filters_probabilities_at_the_temperature(digits_and_judge):
+    """sample.label_temperature: every kept image carries softmax(logits / T), whose top class
+    is its label (the filter agreed with it); a higher T spreads the same order out."""
+    data, judge = digits_and_judge
+    draw, _ = mislabelling_draw(data, wrong=0.3, seed=0)
+    plain, _ = keep_images(draw, "agreeing", judge, data.class_names, 20, CPU)
+    warm, _ = keep_images(mislabelling_draw(data, wrong=0.3, seed=0)[0], "agreeing", judge, data.class_names, 20,
+                          CPU, temperature=4.0)
+    hot, _ = keep_images(mislabelling_draw(data, wrong=0.3, seed=0)[0], "agreeing", judge, data.class_names, 20,
+                         CPU, temperature=16.0)
+    assert plain.soft is None and (warm.images == plain.images).all() and (hot.images == plain.images).all()
+    with torch.no_grad():
+        logits = judge(to_tensor(plain.images)).double()
+    np.testing.assert_allclose(warm.soft, torch.softmax(logits / 4, 1).numpy(), rtol=1e-5, atol=1e-7)
+    assert (warm.soft.argmax(1) == warm.labels).all() and (hot.soft.argmax(1) == hot.labels).all()
+    own = np.arange(len(warm))
+    assert (hot.soft[own, hot.labels] < warm.soft[own, warm.labels]).all()  # flatter: more on the other classes
+    with pytest.raises(ValueError, match="keep: all has none"):
+        keep_images(draw, "all", judge, data.class_names, 20, CPU, temperature=4.0)
+
+
+def test_a_classifier_learns_the_probabilities_of_soft_labels_not_just_the_class(digits_and_judge):
+    """Every digit labelled 70 % its class, 30 % the next one: a classifier trained on that says
+    about 0.3 for the next class, where one trained on the classes alone says about 0."""
+    data, _ = digits_and_judge
+    train = data.subset(slice(0, 600))
+    soft = np.zeros((len(train), 10), dtype=np.float32)
+    soft[np.arange(len(train)), train.labels] = 0.7
+    soft[np.arange(len(train)), (train.labels + 1) % 10] = 0.3
+    test = data.subset(slice(1000, 1400))
+    nxt = (test.labels + 1) % 10
+    said = {}
+    for name, labels in (("soft", soft), ("hard", None)):
+        model = fit(ImageSet(train.images, train.labels, train.class_names, labels), "lenet", 15, 32, 1e-3, 0, CPU)
+        p = predict_proba(model, test.images, CPU)
+        said[name] = (p[np.arange(len(test)), nxt].mean(), (p.argmax(1) == test.labels).mean())
+    assert 0.2 < said["soft"][0] < 0.4 and said["hard"][0] < 0.05
+    assert said["soft"][1] > 0.85  # the class is still the most likely one
+
+
+def test_a_release_with_soft_labels_writes_them_beside_each_image(trained_with_filter, tmp_path):
+    """The release's filter.json carries the temperature; `synthset generate` labels each image
+    with the filter's probabilities in labels.csv, as the pipeline's sample stage did."""
+    data, tmp, filter_dir, _ = trained_with_filter
+    release = write_release(tmp / "model", tmp_path / "release", {}, filter_dir, label_temperature=4.0)
+    assert release_label_temperature(release) == 4.0 and release_label_temperature(trained_with_filter[3]) is None
+    assert "temperature 4" in (release / "MODEL_CARD.md").read_text()
+    out = tmp_path / "mydata"
+    subprocess.run([str(BIN / "synthset"), "generate", str(release), "--per-class", "3", "--out", str(out)],
+                   capture_output=True, text=True, check=True)
+    rows = list(csv.DictReader(open(out / "labels.csv")))
+    assert [k for k in rows[0] if k.startswith("p_")] == [f"p_{c}" for c in range(10)]
+    images = np.stack([np.array(Image.open(out / r["path"]))[:, :, None] for r in rows])
+    soft = np.array([[float(r[f"p_{c}"]) for c in range(10)] for r in rows])
+    expected = soft_labels(load_release_filter(release), images, 4.0, CPU)
+    np.testing.assert_allclose(soft, expected, rtol=1e-4, atol=1e-6)
+    assert (soft.argmax(1) == np.array([int(r["label"]) for r in rows])).all()
+
+
+def test_soft_labels_need_the_filter_in_params(tmp_path):
+    with pytest.raises(Exception, match="label_temperature.*sample.keep: agreeing"):
+        shipped({"sample": {"keep": "all", "label_temperature": 4.0}})
+    for bad in (0, -1.0):
+        with pytest.raises(Exception, match="label_temperature"):
+            shipped({"sample": {"label_temperature": bad}})

@@ -202,6 +202,11 @@ def test_filter_note_names_the_generators_left_unfiltered(tmp_path):
                {"keep": "all", "kept_share": 1.0, "unfiltered_because": "trained with differential privacy"})
     note = filter_note([ArchResult("cdcgan", tmp_path), ArchResult("cdcgan_dp", tmp_path)])
     assert "sample.keep: agreeing" in note and "Not filtered: cdcgan_dp, trained with differential privacy." in note
+    assert "temperature" not in note
+    write_json(tmp_path / "metrics" / "sample" / "cdcgan.json",
+               {"keep": "agreeing", "kept_share": 0.98, "label_temperature": 4.0})
+    note = filter_note([ArchResult("cdcgan", tmp_path), ArchResult("cdcgan_dp", tmp_path)])
+    assert "probabilities at temperature 4 (sample.label_temperature)" in note
 
 
 HOSTILE_NAMES = st.sampled_from(["$\\frac{x$", "$$", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",

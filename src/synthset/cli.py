@@ -11,7 +11,13 @@ import sys
 from .device import resolve_device
 from .layout import Layout
 from .params import ParamsError
-from .release import check_output_folder, load_release, load_release_filter, write_image_folder
+from .release import (
+    check_output_folder,
+    load_release,
+    load_release_filter,
+    release_label_temperature,
+    write_image_folder,
+)
 from .sampling import sample_kept
 
 
@@ -35,7 +41,7 @@ def generate(ns) -> None:
     check_fits_in_memory(spec, ns.per_class)
     judge = load_release_filter(ns.release, device)
     images, stats = sample_kept(generator, spec["class_names"], ns.per_class, ns.seed,
-                                "agreeing" if judge is not None else "all", judge)
+                                "agreeing" if judge is not None else "all", judge, release_label_temperature(ns.release))
     out = write_image_folder(images, ns.out)
     kept = f"; the release's filter kept {stats['kept_share']:.1%} of {stats['drawn']} draws" if judge is not None else ""
     print(f"wrote {len(images)} images ({ns.per_class} per class, {images.num_classes} classes) to {out}{kept}")

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .classify import predict_proba
+from .classify import predict_logits, predict_proba
 from .imagesets import ImageSet
 
 KEEP = ("all", "agreeing")
@@ -75,14 +75,27 @@ def draw_agreeing(draw: Draw, judge: torch.nn.Module, class_names: list[str], pe
         "kept_share_per_class": {n: float(s) for n, s in zip(class_names, share)}}
 
 
+def soft_labels(judge: torch.nn.Module, images: np.ndarray, temperature: float, device: torch.device) -> np.ndarray:
+    """The filter's probabilities at `temperature` (Hinton et al. 2015): above 1 they say how much
+    a truck looks like a pickup too, which a classifier learns more from than the class alone."""
+    logits = torch.from_numpy(predict_logits(judge, images, device)).double()
+    return torch.softmax(logits / temperature, dim=1).float().numpy()
+
+
 def keep_images(draw: Draw, keep: str, judge: torch.nn.Module | None, class_names: list[str], per_class: int,
-                device: torch.device) -> tuple[ImageSet, dict]:
-    """The images `sample.keep` asks for: all draws, or only those the filter agrees with."""
+                device: torch.device, temperature: float | None = None) -> tuple[ImageSet, dict]:
+    """The images `sample.keep` asks for: all draws, or only those the filter agrees with,
+    labelled by its probabilities at `temperature` (sample.label_temperature) when given."""
     if keep not in KEEP:
         raise ValueError(f"sample.keep must be one of {', '.join(KEEP)}, got {keep!r}")
     if keep == "all":
+        if temperature is not None:
+            raise ValueError("soft labels come from the filter classifier: sample.keep: all has none")
         images = draw(np.full(len(class_names), per_class))
         return images, {"kept_share": 1.0, "drawn": len(images)}
     if judge is None:
         raise ValueError("sample.keep: agreeing needs the filter classifier (train_classifier's results/classifier/filter)")
-    return draw_agreeing(draw, judge, class_names, per_class, device)
+    images, stats = draw_agreeing(draw, judge, class_names, per_class, device)
+    if temperature is not None:
+        images.soft = soft_labels(judge, images.images, temperature, device)
+    return images, stats

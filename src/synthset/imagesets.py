@@ -13,11 +13,16 @@ from .files import read_npz, write_npz
 
 @dataclass
 class ImageSet:
-    """Same-size labelled images: uint8 (N, H, W, C), int64 labels, class names."""
+    """Same-size labelled images: uint8 (N, H, W, C), int64 labels, class names.
+
+    `soft`, when set, holds each image's label as probabilities over the classes (N, classes):
+    generated images labelled by the filter classifier (`sample.label_temperature`), which every
+    classifier trained on them learns instead of the one class (classify.fit)."""
 
     images: np.ndarray
     labels: np.ndarray
     class_names: list[str]
+    soft: np.ndarray | None = None
 
     def __post_init__(self):
         self.images = np.asarray(self.images)
@@ -28,6 +33,20 @@ class ImageSet:
             raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
         if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= len(self.class_names)):
             raise ValueError("labels must index class_names")
+        if self.soft is not None:
+            self.soft = np.asarray(self.soft, dtype=np.float32)
+            if self.soft.shape != (len(self.labels), len(self.class_names)):
+                raise ValueError(f"soft labels must be (images, classes) = {(len(self.labels), len(self.class_names))}, "
+                                 f"got {self.soft.shape}")
+            if not (np.isfinite(self.soft).all() and np.allclose(self.soft.sum(1), 1, atol=1e-3)):
+                raise ValueError("soft labels must be probabilities: finite, each row summing to 1")
+
+    @property
+    def targets(self) -> np.ndarray:
+        """What a classifier learns: the soft labels, else each image's class as probabilities."""
+        if self.soft is not None:
+            return self.soft
+        return np.eye(len(self.class_names), dtype=np.float32)[self.labels]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -41,29 +60,33 @@ class ImageSet:
         return tuple(self.images.shape[1:])
 
     def concat(self, other: "ImageSet") -> "ImageSet":
+        """Both sets' images; where one of them has soft labels, the other's classes become certain ones."""
         if other.class_names != self.class_names or other.image_shape != self.image_shape:
             raise ValueError("image sets with different classes or image shapes cannot be joined")
+        soft = None if self.soft is None and other.soft is None else np.concatenate([self.targets, other.targets])
         return ImageSet(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
-                        self.class_names)
+                        self.class_names, soft)
 
     def subset(self, rows) -> "ImageSet":
-        return ImageSet(self.images[rows], self.labels[rows], self.class_names)
+        return ImageSet(self.images[rows], self.labels[rows], self.class_names,
+                        None if self.soft is None else self.soft[rows])
 
     def first_per_class(self, k: int) -> "ImageSet":
         """The first k images of every class, in class order (what a grid of k per class shows)."""
-        keep = np.concatenate([np.flatnonzero(self.labels == c)[:k] for c in range(self.num_classes)])
-        return ImageSet(self.images[keep], self.labels[keep], self.class_names)
+        return self.subset(np.concatenate([np.flatnonzero(self.labels == c)[:k] for c in range(self.num_classes)]))
 
     def of_class(self, c: int) -> np.ndarray:
         return self.images[self.labels == c]
 
     def save(self, path: str | Path) -> None:
-        write_npz(path, images=self.images, labels=self.labels, class_names=np.array(self.class_names, dtype=str))
+        soft = {} if self.soft is None else {"soft": self.soft}
+        write_npz(path, images=self.images, labels=self.labels, class_names=np.array(self.class_names, dtype=str),
+                  **soft)
 
     @classmethod
     def load(cls, path: str | Path) -> "ImageSet":
         z = read_npz(path, "the stage that makes it")
-        return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]])
+        return cls(z["images"], z["labels"], [str(c) for c in z["class_names"]], z["soft"] if "soft" in z else None)
 
 
 @dataclass

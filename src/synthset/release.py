@@ -34,7 +34,7 @@ RELEASE_FILES = {WEIGHTS, SPEC, CARD, FILTER_WEIGHTS, FILTER_SPEC}
 
 
 def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str | None = None,
-               checksums: str = "") -> str:
+               checksums: str = "", label_temperature: float | None = None) -> str:
     """`verdict`: the pipeline's release verdict in words (synthset.verdict), when it was judged;
     `checksums`: the weights' and specs' lines of SHA256SUMS."""
     h, w, c = spec["image_shape"]
@@ -70,6 +70,10 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str |
                   "keeps only the images it reads as the class asked for, as the pipeline did for every number "
                   "below (`sample.kept_share`: the share of draws it kept). Like the generator, it was trained on "
                   "private images and is released with it; the pipeline's membership audit attacks it too.", ""]
+        if label_temperature is not None:
+            lines[-1:-1] = ["", f"It also labels each image with its probabilities at temperature {label_temperature:g} "
+                                "(`labels.csv`'s p_0, p_1, ... columns): the pipeline's classifiers learned those, not "
+                                "the class alone (knowledge distillation)."]
     if metrics:
         lines += ["## Metrics measured by the pipeline", ""]
         lines += [f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in metrics.items()]
@@ -92,8 +96,10 @@ def _save_weights(pt: Path, safetensors: Path) -> None:
 
 
 def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None = None,
-                  filter_dir: str | Path | None = None, verdict: str | None = None) -> Path:
-    """The release folder; `filter_dir` (train_classifier's filter) when sample.keep is agreeing."""
+                  filter_dir: str | Path | None = None, verdict: str | None = None,
+                  label_temperature: float | None = None) -> Path:
+    """The release folder; `filter_dir` (train_classifier's filter) when sample.keep is agreeing,
+    with the temperature of its soft labels (sample.label_temperature) in its spec."""
     model_dir, out = Path(model_dir), Path(out)
     spec = read_json(model_dir / "generator.json")
     out.mkdir(parents=True, exist_ok=True)
@@ -104,11 +110,13 @@ def write_release(model_dir: str | Path, out: str | Path, metrics: dict | None =
     files = [WEIGHTS, SPEC]
     if filter_dir:
         _save_weights(Path(filter_dir) / "model.pt", out / FILTER_WEIGHTS)
-        write_json(out / FILTER_SPEC, read_json(Path(filter_dir) / "spec.json"))
+        soft = {} if label_temperature is None else {"label_temperature": label_temperature}
+        write_json(out / FILTER_SPEC, {**read_json(Path(filter_dir) / "spec.json"), **soft})
         files += [FILTER_WEIGHTS, FILTER_SPEC]
     with atomic_path(out / CARD) as tmp:
         tmp.write_text(model_card(spec, metrics or {}, filtered=bool(filter_dir), verdict=verdict,
-                                  checksums=checksum_lines(out, files)))
+                                  checksums=checksum_lines(out, files),
+                                  label_temperature=label_temperature if filter_dir else None))
     with atomic_path(out / CHECKSUMS) as tmp:
         tmp.write_text(checksum_lines(out, files + [CARD]))
     return out
@@ -157,6 +165,18 @@ def load_release_filter(folder: str | Path, device: torch.device = torch.device(
     return _build_checked(lambda: build_classifier(spec["model"], tuple(spec["image_shape"]),
                                                    len(spec["class_names"])),
                           folder / FILTER_WEIGHTS, path).to(device).eval()
+
+
+def release_label_temperature(folder: str | Path) -> float | None:
+    """The temperature of the soft labels the release's filter gives its images, or None (classes only)."""
+    path = Path(folder) / FILTER_SPEC
+    if not path.is_file():
+        return None
+    _verified(Path(folder))
+    t = read_json(path).get("label_temperature")
+    if t is not None and not (isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < float("inf")):
+        raise ReleaseError(f"{path}: label_temperature must be a positive number, got {t!r}")
+    return None if t is None else float(t)
 
 
 def safe_name(name: str) -> str:
@@ -224,17 +244,21 @@ def spreadsheet_text(cell: str) -> str:
 
 
 def _write_pngs(images: ImageSet, out: Path) -> None:
+    """labels.csv: path, label, class_name, and with soft labels p_0, p_1, ... (the probability of
+    each label, in label order)."""
     rows = []
     counters = np.zeros(images.num_classes, dtype=int)
     folders = class_folders(images.class_names)
-    for image, label in zip(images.images, images.labels):
+    for i, (image, label) in enumerate(zip(images.images, images.labels)):
         rel = Path(folders[label]) / f"{folders[label]}_{counters[label]:05d}.png"
         counters[label] += 1
         (out / rel.parent).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(out / rel)
-        rows.append((rel.as_posix(), int(label), spreadsheet_text(images.class_names[label])))
+        soft = [] if images.soft is None else [f"{p:.6g}" for p in images.soft[i]]
+        rows.append((rel.as_posix(), int(label), spreadsheet_text(images.class_names[label]), *soft))
+    soft_header = [] if images.soft is None else [f"p_{c}" for c in range(images.num_classes)]
     with atomic_path(out / "labels.csv") as tmp:
         with open(tmp, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["path", "label", "class_name"])
+            writer.writerow(["path", "label", "class_name", *soft_header])
             writer.writerows(rows)

@@ -31,8 +31,10 @@ def sample_per_class(generator: torch.nn.Module, class_names: list[str], per_cla
 
 
 def sample_kept(generator: torch.nn.Module, class_names: list[str], per_class: int, seed: int, keep: str,
-                judge: torch.nn.Module | None) -> tuple[ImageSet, dict]:
+                judge: torch.nn.Module | None, temperature: float | None = None) -> tuple[ImageSet, dict]:
     """`per_class` images of every class as `sample.keep` asks (all draws, or those the filter
-    classifier agrees with), and what the filter kept. Its first draw is sample_per_class's."""
+    classifier agrees with, with its soft labels at `temperature`), and what the filter kept.
+    Its first draw is sample_per_class's."""
     device = next(generator.parameters()).device
-    return keep_images(generator_draw(generator, class_names, seed), keep, judge, class_names, per_class, device)
+    return keep_images(generator_draw(generator, class_names, seed), keep, judge, class_names, per_class, device,
+                       temperature)

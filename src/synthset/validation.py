@@ -121,7 +121,8 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
             label = f"{arch} epoch {epoch}" + (f" guidance {scale:g}" if scale is not None else "")
             with torch.random.fork_rng():
                 fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
-                                          params.sample.seed, keep, judge if keep == "agreeing" else None)
+                                          params.sample.seed, keep, judge if keep == "agreeing" else None,
+                                          params.sample.label_temperature if keep == "agreeing" else None)
                 scored = fit_scored(fake, val, params.classify, device, desc=f"{label} on val", seeds=seeds)
             e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
             acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)

@@ -36,12 +36,14 @@ def max_components(train: ImageSet) -> int:
 
 
 def pca_images(train: ImageSet, n: int, mode: str, per_class: int, seed: int, keep: str = "all",
-               judge: torch.nn.Module | None = None, device: torch.device = torch.device("cpu")) -> PCAImages:
+               judge: torch.nn.Module | None = None, device: torch.device = torch.device("cpu"),
+               temperature: float | None = None) -> PCAImages:
     """`per_class` images of every class from a PCA with n components fitted on that class.
 
     reconstruct uses `per_class` distinct train images per class (all of them if the class
     has fewer), so the set holds no duplicates of one private image; it makes no new images,
-    so `keep` (sample.keep, filtering.py) applies to sample mode only.
+    so `keep` (sample.keep, filtering.py) and the filter's soft labels at `temperature`
+    (sample.label_temperature) apply to sample mode only.
     """
     if mode not in MODES:
         raise ValueError(f"PCA mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -66,6 +68,7 @@ def pca_images(train: ImageSet, n: int, mode: str, per_class: int, seed: int, ke
         images = np.clip(np.rint(np.concatenate(made)), 0, 255).astype(np.uint8).reshape(-1, *shape)
         return ImageSet(images, np.repeat(np.arange(len(made)), [len(m) for m in made]), train.class_names)
 
-    images, stats = keep_images(draw, keep if mode == "sample" else "all", judge, train.class_names, per_class,
-                                device)
+    filtered = keep if mode == "sample" else "all"
+    images, stats = keep_images(draw, filtered, judge, train.class_names, per_class, device,
+                                temperature if filtered == "agreeing" else None)
     return PCAImages(images, n, explained, stats["kept_share"])

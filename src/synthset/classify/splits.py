@@ -18,8 +18,7 @@ def fake_subset(fake: ImageSet, per_class: int | None, seed: int) -> ImageSet:
     if per_class is None:
         return fake
     rng = np.random.default_rng(seed)
-    idx = np.sort(np.concatenate([_take(fake, c, per_class, rng) for c in range(fake.num_classes)]))
-    return ImageSet(fake.images[idx], fake.labels[idx], fake.class_names)
+    return fake.subset(np.sort(np.concatenate([_take(fake, c, per_class, rng) for c in range(fake.num_classes)])))
 
 
 def mixed_set(real: ImageSet, fake: ImageSet, real_fraction: float, seed: int) -> ImageSet:
@@ -29,10 +28,12 @@ def mixed_set(real: ImageSet, fake: ImageSet, real_fraction: float, seed: int) -
     if real.class_names != fake.class_names:
         raise ValueError("real and generated sets have different classes")
     rng = np.random.default_rng(seed)
-    images, labels = [], []
+    parts = []
     for c in range(real.num_classes):
         n = int(min((real.labels == c).sum(), (fake.labels == c).sum()))
         n_real = int(round(real_fraction * n))
-        images += [real.images[_take(real, c, n_real, rng)], fake.images[_take(fake, c, n - n_real, rng)]]
-        labels.append(np.full(n, c))
-    return ImageSet(np.concatenate(images), np.concatenate(labels), real.class_names)
+        parts += [real.subset(_take(real, c, n_real, rng)), fake.subset(_take(fake, c, n - n_real, rng))]
+    mixed = parts[0]
+    for part in parts[1:]:
+        mixed = mixed.concat(part)
+    return mixed

@@ -28,7 +28,9 @@ def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: floa
     seeds, the averaged weights 92.6 to 93.1 %.
 
     `augment` (train/augment.py's operations, e.g. flip and translation) changes every batch at
-    random, from the same seeded generator, so a fit stays repeatable."""
+    random, from the same seeded generator, so a fit stays repeatable. A set with soft labels
+    (ImageSet.soft) is learnt as its probabilities: knowledge distillation (Hinton et al. 2015)
+    from the filter classifier that labelled it."""
     if not 0 <= average_epochs <= epochs:
         raise ValueError(f"classify.average_epochs must be between 0 and epochs ({epochs}), got {average_epochs}")
     torch.manual_seed(seed)
@@ -38,7 +40,8 @@ def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: floa
                                                                                    memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     x = to_tensor(train.images).to(device).contiguous(memory_format=torch.channels_last)
-    y = torch.from_numpy(train.labels).to(device)
+    # soft labels (generated images labelled by the filter): cross-entropy against the probabilities
+    y = torch.from_numpy(train.labels if train.soft is None else train.soft).to(device)
     starts = [i for i in range(0, len(y), batch_size) if len(y) - i >= 2]  # batch norm needs 2
     averaged = None
     model.train()

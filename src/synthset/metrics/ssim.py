@@ -206,8 +206,7 @@ def select_top(fake: ImageSet, scores, fraction: float) -> ImageSet:
         idx = np.flatnonzero(fake.labels == c)
         n = max(1, int(round(fraction * len(idx))))
         keep.append(idx[np.argsort(-scores[idx], kind="stable")[:n]])
-    keep = np.sort(np.concatenate(keep))
-    return ImageSet(fake.images[keep], fake.labels[keep], fake.class_names)
+    return fake.subset(np.sort(np.concatenate(keep)))
 
 
 def ssim_summary(table: pd.DataFrame) -> dict:

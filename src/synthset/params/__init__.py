@@ -84,6 +84,16 @@ class SampleParams(Strict):
     per_class: int = Field(..., ge=1)
     seed: int
     keep: Literal["all", "agreeing"]  # agreeing: only images the filter classifier reads as their class
+    label_temperature: float | None = Field(
+        ..., gt=0, description="each kept image labelled by the filter's probabilities at this temperature, which "
+                               "classifiers trained on it learn (knowledge distillation); null = its class alone")
+
+    @model_validator(mode="after")
+    def _soft_labels_need_the_filter(self):
+        if self.label_temperature is not None and self.keep != "agreeing":
+            raise ValueError("sample.label_temperature labels images with the filter classifier: it needs "
+                             "sample.keep: agreeing (the release then ships the filter)")
+        return self
 
 
 class ClassifyParams(Strict):

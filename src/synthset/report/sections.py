@@ -176,6 +176,12 @@ def filter_note(archs: list[ArchResult]) -> str | None:
             "reads as the class asked for (sample.keep: agreeing); Kept by filter is the share of draws kept, "
             "the generator's label faithfulness as that classifier sees it. GAN-test, by a classifier that also "
             "saw the validation split, is near 100 % on filtered images by construction.")
+    temperatures = {k["label_temperature"] for k in kept.values() if k.get("label_temperature")}
+    if temperatures:
+        text += (f" Each kept image is labelled by that classifier's probabilities at temperature "
+                 f"{', '.join(f'{t:g}' for t in sorted(temperatures))} (sample.label_temperature), and every "
+                 "classifier trained on generated images learned those, not the class alone: the release ships "
+                 "the same classifier and writes the same labels.")
     unfiltered = {name: k["unfiltered_because"] for name, k in kept.items() if k.get("unfiltered_because")}
     for name, why in unfiltered.items():
         text += f" Not filtered: {name}, {why}."

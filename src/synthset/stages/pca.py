@@ -50,7 +50,8 @@ def main(ns, params):
     rows, best = [], None  # the chosen n so far (the first maximum on val: the smallest such n)
     for n in tqdm(p.n_components, desc=f"pca {ns.mode}", unit="n"):
         started = time.perf_counter()
-        made = pca_images(refs.train, n, ns.mode, params.sample.per_class, p.seed, params.sample.keep, judge, device)
+        made = pca_images(refs.train, n, ns.mode, params.sample.per_class, p.seed, params.sample.keep, judge, device,
+                          params.sample.label_temperature)
         fit_seconds = time.perf_counter() - started
         if rows and made.components == rows[-1]["n"]:
             print(f"pca {ns.mode}: n={n} capped at {made.components} (the smallest class's train images - 1)")

@@ -28,7 +28,7 @@ def main(ns, params):
     verdict = arch_verdict(Path(ns.metrics).parent, ns.arch, params.report.release).sentence()
     keep = keep_for(params.sample.keep, read_json(Path(ns.model) / "generator.json"))
     filter_dir = ns.filter if keep == "agreeing" else None
-    print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir, verdict)}")
+    print(f"release: {write_release(ns.model, ns.out, metrics, filter_dir, verdict, params.sample.label_temperature)}")
 
 
 if __name__ == "__main__":

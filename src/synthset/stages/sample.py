@@ -2,6 +2,7 @@
 
 With `sample.keep: agreeing` only images the filter classifier (trained on the train split)
 reads as their class are kept, drawn until every class has N; --stats records the share kept.
+With `sample.label_temperature` each kept image also carries the filter's probabilities.
 A generator trained with differential privacy is never filtered (filtering.keep_for). The grid
 a reader looks at is drawn by the report stage, so changing its size re-samples nothing."""
 from pathlib import Path
@@ -22,10 +23,11 @@ def main(ns, params):
     generator, spec = load_generator(ns.model, device)
     keep = keep_for(s.keep, spec)
     judge = load_classifier(ns.filter, device) if keep == "agreeing" else None
-    fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, keep, judge)
+    temperature = s.label_temperature if keep == "agreeing" else None
+    fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, keep, judge, temperature)
     fake.save(Path(ns.out))
     why = {"unfiltered_because": DP_KEEP_REASON} if keep != s.keep else {}
-    write_json(ns.stats, {"keep": keep, **why, **stats})
+    write_json(ns.stats, {"keep": keep, **why, **stats, "label_temperature": temperature})
     print(f"{ns.arch}: {len(fake)} images; the filter kept {stats['kept_share']:.1%} of {stats['drawn']} draws")
 
 
