@@ -113,6 +113,17 @@ def test_sample_stage_keeps_what_the_filter_agrees_with(trained_with_filter, tmp
     assert (predict_proba(judge, kept.images, CPU).argmax(1) == kept.labels).all()
     recorded = read_json(stats)
     assert recorded["keep"] == "agreeing" and 0 < recorded["kept_share"] <= 1 and recorded["drawn"] >= 120
+    assert recorded["label_temperature"] is None and kept.soft is None
+    # with sample.label_temperature the same draws carry the filter's probabilities, saved with them
+    params.write_text(yaml.safe_dump(shipped({"device": "cpu", "sample": {"per_class": 12, "keep": "agreeing",
+                                                                          "label_temperature": 4.0}})
+                                     .model_dump(mode="json")))
+    subprocess.run([str(BIN / "python"), "-m", "synthset.stages.sample", "--params", str(params), "--arch", "dcgan",
+                    "--model", str(tmp / "model"), "--filter", str(filter_dir), "--out", str(out),
+                    "--stats", str(stats)], check=True, capture_output=True, text=True)
+    soft = ImageSet.load(out)
+    assert (soft.images == kept.images).all() and read_json(stats)["label_temperature"] == 4.0
+    np.testing.assert_allclose(soft.soft, soft_labels(judge, soft.images, 4.0, CPU), rtol=1e-5, atol=1e-7)
 
 
 def test_release_with_filter_generates_only_agreeing_images(trained_with_filter, tmp_path):
