@@ -33,6 +33,12 @@ def keep_for(keep: str, spec: dict) -> str:
     return "all" if spec.get("dp") else keep
 
 
+def temperature_for(keep: str, temperature: float | None) -> float | None:
+    """sample.label_temperature as it applies to draws kept under `keep`: only the filter labels images,
+    so draws it does not pick (a DP generator's, PCA reconstruct's) keep their class alone."""
+    return temperature if keep == "agreeing" else None
+
+
 Draw = Callable[[np.ndarray], ImageSet]  # images per class asked for -> that many of each, in class order
 
 

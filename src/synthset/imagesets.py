@@ -59,12 +59,14 @@ class ImageSet:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
 
-    def concat(self, other: "ImageSet") -> "ImageSet":
-        """Both sets' images; where one of them has soft labels, the other's classes become certain ones."""
-        if other.class_names != self.class_names or other.image_shape != self.image_shape:
+    def concat(self, *others: "ImageSet") -> "ImageSet":
+        """All the sets' images, in one copy; where any of them has soft labels, the others' classes
+        become certain ones."""
+        sets = (self, *others)
+        if any(o.class_names != self.class_names or o.image_shape != self.image_shape for o in others):
             raise ValueError("image sets with different classes or image shapes cannot be joined")
-        soft = None if self.soft is None and other.soft is None else np.concatenate([self.targets, other.targets])
-        return ImageSet(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
+        soft = None if all(s.soft is None for s in sets) else np.concatenate([s.targets for s in sets])
+        return ImageSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]),
                         self.class_names, soft)
 
     def subset(self, rows) -> "ImageSet":

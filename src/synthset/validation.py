@@ -20,7 +20,7 @@ import yaml
 from .classify import evaluate, fit_recipe, fit_scored
 from .classify.load import load_classifier, save_classifier
 from .device import resolve_device, seed_everything
-from .filtering import keep_for
+from .filtering import keep_for, temperature_for
 from .imagesets import ImageSet
 from .intervals import accuracy_interval
 from .layout import Layout
@@ -122,7 +122,7 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
             with torch.random.fork_rng():
                 fake, stats = sample_kept(generator.eval(), train.class_names, params.sample.per_class,
                                           params.sample.seed, keep, judge if keep == "agreeing" else None,
-                                          params.sample.label_temperature if keep == "agreeing" else None)
+                                          temperature_for(keep, params.sample.label_temperature))
                 scored = fit_scored(fake, val, params.classify, device, desc=f"{label} on val", seeds=seeds)
             e = params.evaluate  # the validation split is small: its score comes with its interval, as test's do
             acc = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)

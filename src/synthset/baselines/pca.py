@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from ..filtering import keep_images
+from ..filtering import keep_images, temperature_for
 from ..imagesets import ImageSet
 
 MODES = ("sample", "reconstruct")
@@ -70,5 +70,5 @@ def pca_images(train: ImageSet, n: int, mode: str, per_class: int, seed: int, ke
 
     filtered = keep if mode == "sample" else "all"
     images, stats = keep_images(draw, filtered, judge, train.class_names, per_class, device,
-                                temperature if filtered == "agreeing" else None)
+                                temperature_for(filtered, temperature))
     return PCAImages(images, n, explained, stats["kept_share"])

@@ -33,7 +33,4 @@ def mixed_set(real: ImageSet, fake: ImageSet, real_fraction: float, seed: int) -
         n = int(min((real.labels == c).sum(), (fake.labels == c).sum()))
         n_real = int(round(real_fraction * n))
         parts += [real.subset(_take(real, c, n_real, rng)), fake.subset(_take(fake, c, n - n_real, rng))]
-    mixed = parts[0]
-    for part in parts[1:]:
-        mixed = mixed.concat(part)
-    return mixed
+    return parts[0].concat(*parts[1:])

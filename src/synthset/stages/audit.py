@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from ..classify.load import load_classifier
 from ..device import resolve_device, use_threads
 from ..figures.audit import roc_png
-from ..classify.load import load_classifier
 from ..files import read_json, write_json
 from ..filtering import keep_for
 from ..imagesets import ImageSet
@@ -35,6 +35,7 @@ ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
            "filter_loss": "Loss on the filter (white-box: the released filter classifier's confidence in the label)",
            "logan": "LOGAN (white-box: the discriminator's score; the discriminator is never released)"}
 RELEASED = {"gan_leaks", "gan_leaks_g", "loss", "filter_loss"}  # attacks that need nothing but what the release holds
+LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
 
 
 def threat_model(filtered: bool) -> str:
@@ -42,7 +43,6 @@ def threat_model(filtered: bool) -> str:
         "the generator and the images it draws"
     return (f"an attacker who holds the release ({held}) and wants to know whether a given image, whose label "
             "they know, was among the training images")
-LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
 
 
 def diffusion_loss_scores(model_dir, images: ImageSet, device, seed: int, batch_size: int = 500) -> torch.Tensor:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..classify.load import load_classifier
 from ..device import resolve_device, use_threads
 from ..files import write_json
-from ..filtering import DP_KEEP_REASON, keep_for
+from ..filtering import DP_KEEP_REASON, keep_for, temperature_for
 from ..sampling import sample_kept
 from ..train.checkpoint import load_generator
 from . import _cli
@@ -23,7 +23,7 @@ def main(ns, params):
     generator, spec = load_generator(ns.model, device)
     keep = keep_for(s.keep, spec)
     judge = load_classifier(ns.filter, device) if keep == "agreeing" else None
-    temperature = s.label_temperature if keep == "agreeing" else None
+    temperature = temperature_for(keep, s.label_temperature)
     fake, stats = sample_kept(generator, spec["class_names"], s.per_class, s.seed, keep, judge, temperature)
     fake.save(Path(ns.out))
     why = {"unfiltered_because": DP_KEEP_REASON} if keep != s.keep else {}
