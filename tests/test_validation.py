@@ -9,10 +9,11 @@ import torch
 import yaml
 from conftest import SHIPPED, shipped
 
+from synthset.classify import fit_scored
 from synthset.cli import main as cli
 from synthset.data import load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
-from synthset.params import ParamsError
+from synthset.params import ParamsError, load_params
 from synthset.presets import apply_preset
 from synthset.validation import nested_overrides, score_on_val
 
@@ -91,15 +92,22 @@ def test_classify_overrides_change_the_classifier_scored_not_the_filter_that_pic
     params = tmp_path / "params.yaml"
     shutil.copy(SHIPPED, params)
     apply_preset(params, tiny)
-    for epochs in (1, 3):
+    for epochs in (1, 3, 2):
         cli(["validate", "cdcgan", "-S", f"classify.epochs={epochs}", "--params", str(params), "--prepared",
              str(tmp_path / "prepared"), "--filter", str(tmp_path / "no-filter"), "--seeds", "1",
              "--log", str(tmp_path / "log.jsonl")])
     results = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert [r["set"] for r in results] == [["classify.epochs=1"], ["classify.epochs=3"]]
+    assert [r["set"] for r in results] == [["classify.epochs=1"], ["classify.epochs=3"], ["classify.epochs=2"]]
     assert len(list((tmp_path / "results" / "validation").iterdir())) == 1  # one filter, params.yaml's recipe
-    assert results[0]["real_filter_acc_val"] == results[1]["real_filter_acc_val"]  # one filter
-    assert results[0]["images_sha256"] == results[1]["images_sha256"]  # the same draws (a GAN of 2 epochs: keep all)
+    assert len({r["real_filter_acc_val"] for r in results}) == 1  # one filter
+    assert len({r["images_sha256"] for r in results}) == 1  # the same draws (a GAN of 2 epochs: keep all)
+    # the bar under the recipe scored: the real train split trained as the generated images were
+    recipe = load_params(params).classify
+    for r, epochs in zip(results[:2], (1, 3)):
+        real = fit_scored(train, val, recipe.model_copy(update={"epochs": epochs}), torch.device("cpu"), seeds=1)
+        assert r["real_acc_val"] == real.result["accuracy"] and r["real_acc_val_seeds"] == [real.result["accuracy"]]
+    assert results[0]["real_acc_val"] != results[1]["real_acc_val"]  # 1 epoch against 3: two recipes
+    assert "real_acc_val" not in results[2]  # params.yaml's own recipe: the filter is that bar
 
 
 def test_overrides_are_dvc_style_keys_with_yaml_values():
