@@ -118,6 +118,22 @@ def test_overrides_are_dvc_style_keys_with_yaml_values():
         nested_overrides(["gan.cdcgan.epochs"])
 
 
+def test_overrides_take_dvc_exp_runs_plus_for_a_key_the_file_leaves_out(tmp_path):
+    """params.yaml tells users `-S +gan.sngan.augment=[translation]` for dvc exp run: validate refused
+    the same flag as an unknown key '+gan'. With or without '+', the arch's block gets the setting."""
+    added = {"gan": {"sngan": {"width": 64}}}
+    assert nested_overrides(["+gan.sngan.width=64"]) == nested_overrides(["++gan.sngan.width=64"]) == added
+    params = tmp_path / "params.yaml"
+    params.write_text(SHIPPED.read_text())
+    for flag in ("+gan.sngan.width=64", "gan.sngan.width=64"):
+        loaded = load_params(params, nested_overrides([flag]))
+        assert loaded.gan.sngan.width == 64 and loaded.gan.cdcgan.width == 32
+    with pytest.raises(ParamsError, match="unknown key"):
+        load_params(params, nested_overrides(["+gan.sngan.nope=1"]))  # '+' adds settings, not typos
+    with pytest.raises(ParamsError, match="deleting a key is not supported"):
+        nested_overrides(["~gan.sngan.epochs"])
+
+
 @pytest.mark.parametrize("args, message", [
     (["cdcgan"], "train.npz: missing (run `dvc repro preprocess`"),
     (["cdcgan", "-S", "gan.cdcgan.epochs=-1"], "gan.cdcgan.epochs"),

@@ -34,10 +34,16 @@ from .train.trainlog import TrainLog
 
 
 def nested_overrides(settings: list[str]) -> dict:
-    """["gan.cdcgan.epochs=150", ...] (values in YAML) as {"gan": {"cdcgan": {"epochs": 150}}}."""
+    """["gan.cdcgan.epochs=150", ...] (values in YAML) as {"gan": {"cdcgan": {"epochs": 150}}}. A key
+    may start with dvc exp run's `+` (or `++`), which adds a key the file does not list (a GAN's own
+    setting over gan.defaults): the same -S then works with both. Deleting (`~`) is refused: every
+    key must be set."""
     out: dict = {}
     for setting in settings:
         key, sep, value = setting.partition("=")
+        if key.startswith("~"):
+            raise ParamsError(f"-S {setting!r}: deleting a key is not supported (every key must be set)")
+        key = key.removeprefix("++").removeprefix("+")
         if not sep or not key:
             raise ParamsError(f"-S {setting!r}: expected key=value, e.g. gan.cdcgan.epochs=150")
         *parents, leaf = key.split(".")
