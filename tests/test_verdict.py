@@ -124,3 +124,24 @@ def test_rules_must_be_ordered():
 
     with pytest.raises(ParamsError, match="gap_ok must not exceed gap_max"):
         shipped({"report": {"release": {"gap_ok": 6.0}}})
+
+
+@pytest.mark.parametrize("tpr, ci, decision, spans", [
+    (0.022, [0.013, 0.035], CARE, "2%, `attack_ok`"),     # dcgan on the default digits: the filter's loss attack
+    (0.018, [0.009, 0.031], RELEASE, "2%, `attack_ok`"),  # the same spread just under the bar
+    (0.045, [0.030, 0.062], CARE, "5%, `attack_max`"),
+    (0.012, [0.005, 0.019], RELEASE, None),              # wholly under attack_ok
+    (0.030, [0.021, 0.041], CARE, None),                 # wholly between the bars
+])
+def test_the_attacks_interval_is_said_and_a_bar_inside_it_is_named(tpr, ci, decision, spans):
+    """The verdict reads the attack's point estimate; its interval is said beside it, and where the
+    interval holds one of the policy's bars the verdict says it could fall either side."""
+    audit = {"tpr_at_0.01": tpr, "tpr_at_0.01_ci": ci, "confidence": 0.95, "auc": 0.52, "strongest": "filter_loss"}
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES, audit)
+    assert v.decision == decision
+    text = v.sentence()
+    assert f"picks out {tpr:.1%} of training images, 95% interval {ci[0]:.1%} to {ci[1]:.1%} while" in text
+    if spans:
+        assert f"the interval spans the policy's bar of {spans}" in text and "a second audit could fall" in text
+    else:
+        assert "spans the policy's bar" not in text

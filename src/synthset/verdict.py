@@ -6,7 +6,7 @@ near-copies of training images it may hold, beside what unseen real images show,
 well the strongest membership-inference attack may do among those the release allows (its
 images, its generator, the filter classifier shipped with it). The worst of them decides: a useless set is not worth its privacy
 risk, and a useful set that copies or gives away its training images is not the owner's to
-give away. Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
+give away. The attack is judged at its point estimate and said with its interval, and a bar inside that interval is named. Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
 usefulness that is missing asks for care. The discriminator is never released, so what an attack with it finds is said as
 what training remembers and decides nothing. A differential-privacy
 budget, when the generator was trained with one, is stated as the one formal guarantee.
@@ -129,6 +129,27 @@ LONG_NAMES = {"gan_leaks": "GAN-Leaks, from the released images",
               "logan": "LOGAN, with the discriminator"}
 
 
+def _interval(bounds) -> tuple[float | None, float | None]:
+    if isinstance(bounds, (list, tuple)) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds):
+        return float(bounds[0]), float(bounds[1])
+    return None, None
+
+
+def _straddled(low: float | None, high: float | None, rules) -> str:
+    """The attack's verdict reads its point estimate (an interval-wide rule would forbid 'release' at
+    any audit size a test split allows); where the interval spans one of the policy's bars, the
+    verdict says that another audit of the same generator could fall on the other side."""
+    if low is None:
+        return ""
+    spanned = [(multiple, key) for multiple, key in ((rules.attack_ok, "attack_ok"), (rules.attack_max, "attack_max"))
+               if low <= multiple * 0.01 < high]
+    if not spanned:
+        return ""
+    multiple, key = spanned[0]
+    return (f" (the interval spans the policy's bar of {multiple * 0.01:.0%}, `{key}`: this part of the verdict "
+            "rests on the point estimate, and a second audit could fall on the other side)")
+
+
 def _attack(audit: dict, rules, reasons: list[str]) -> str:
     """The strongest attack the release allows (the audit's top-level numbers): members found at
     1 % false alarms, against the 1 % of chance. Attacks that need what is never released (the
@@ -140,8 +161,11 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
         return DO_NOT
     name = LONG_NAMES.get(audit.get("strongest"), audit.get("strongest", "the strongest attack"))
     who = f"against {audit['threat_model']}, " if audit.get("threat_model") else ""
+    low, high = _interval(audit.get("tpr_at_0.01_ci"))
+    ranged = f", {audit.get('confidence', 0.95):.0%} interval {low:.1%} to {high:.1%}" if low is not None else ""
     said = (f"{who}the strongest membership attack the release allows ({name}) picks out {tpr:.1%} of training "
-            f"images while wrongly accusing 1 % of unseen ones (chance: 1 %; AUC {audit.get('auc', float('nan')):.3f})")
+            f"images{ranged} while wrongly accusing 1 % of unseen ones (chance: 1 %; AUC "
+            f"{audit.get('auc', float('nan')):.3f})")
     bound = audit.get("epsilon_lower_bound")
     if isinstance(bound, float) and bound > 0:
         said += (f"; only training with a privacy budget of epsilon {bound:.2f} or more could let an attack succeed "
@@ -165,6 +189,7 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
     else:
         said += f", over {rules.attack_max:g} times chance: membership in the training set leaks"
         decision = DO_NOT
+    said += _straddled(low, high, rules)
     reasons.append(said)
     for k, a in attacks.items():
         if not a.get("released", True) and isinstance(a.get("tpr_at_0.01"), float):
