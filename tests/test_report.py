@@ -265,7 +265,7 @@ def arch_outputs(results: Path, arch: str, rng: np.random.Generator, shape=(32, 
     write_json(results / "metrics" / "ssim" / f"{arch}.json", {"mean": 0.1234})
     write_json(results / "metrics" / "memorisation" / f"{arch}.json", {"copy_share": 0.0123, "test_share": 0.01})
     write_json(results / "metrics" / "audit" / f"{arch}.json",
-               {"strongest": "gan_leaks_g", "auc": 0.5123, "tpr_at_0.01": 0.0123,
+               {"strongest": "gan_leaks_g", "auc": 0.5123, "tpr_at_0.01": 0.0123, "tpr_at_0.01_ci": [0.005, 0.021],
                 "attacks": {"gan_leaks_g": {"description": "GAN-Leaks with G (white-box: the released generator)"}}})
 
 
@@ -317,4 +317,5 @@ def test_one_line_in_the_metric_registry_reaches_report_summary_and_model_card(t
     assert realism["Density"].tolist() == ["0.432"] and "Density" not in report_tables([])["utility"]
     after = summarize(results, ["sngan"], [], params.report.release, params.evaluate)["sngan"]
     assert after == {**before, "density": 0.4321} and "density" not in before
+    assert before["attack_tpr"] == 0.0123 and before["attack_tpr_interval"] == [0.005, 0.021]  # a list: no column
     assert card_metrics(results / "live" / "train_gan" / "sngan", results / "metrics", "sngan")["fidelity.density"] == 0.4321

@@ -6,8 +6,8 @@ leads with (at most MAX_COLUMNS columns for the default run), so that two experi
 on one screen; the stages' own JSON files keep the details.
 
 `dvc exp show` makes a column of every number and every word in the file, and none of a list:
-the paired intervals of the differences to the real baseline and to PCA sample are lists
-([low, high]), there for programs and the report, while the table shows each generator's
+the paired intervals of the differences to the real baseline and to PCA sample, and the gating
+attack's interval, are lists ([low, high]), there for programs and the report, while the table shows each generator's
 accuracy with its own interval, realism, privacy, cost and verdict."""
 from __future__ import annotations
 
@@ -87,7 +87,10 @@ def summarize(results: str | Path, archs: list[str], pca_modes: list[str], rules
             vs_pca = versus_pca(results, arch, evaluate)
             summary[arch]["vs_pca"] = [vs_pca.low, vs_pca.high]
         summary[arch]["verdict"] = arch_verdict(results, arch, rules).decision
-        summary[arch]["gated_by"] = files[layout.metrics("audit", arch)]["strongest"]
+        audit = files[layout.metrics("audit", arch)]
+        summary[arch]["gated_by"] = audit["strongest"]
+        if "tpr_at_0.01_ci" in audit:  # the gating attack's interval: the verdict names a bar inside it
+            summary[arch]["attack_tpr_interval"] = list(audit["tpr_at_0.01_ci"])
     price = price_of_privacy(results, archs, evaluate)
     if price:
         summary["price_of_privacy"] = price
