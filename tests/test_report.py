@@ -291,6 +291,7 @@ def test_report_fits_a_laptop_screen_with_every_generator_and_pca(tmp_path):
     for title in ("Utility: ", "Realism: ", "Privacy: "):
         assert f"<h3>{title}" in text
     assert "87.6% [85.1, 90.0]" in text and "-12.3 [-14.6, -10.1]" in text and "GAN-Leaks with G" in text
+    assert "1.2% [0.5, 2.1]" in text  # the gating attack with its interval (the audit's tpr_at_0.01_ci)
     seen = check_page(page)
     assert seen.errors == [] and seen.broken_images == []
     assert seen.window_width == 1280

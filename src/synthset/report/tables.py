@@ -18,8 +18,12 @@ def fmt(value, kind: str) -> str:
 
 
 def fmt_with_interval(metrics: dict, key: str, kind: str) -> str:
-    """The number, and its interval where the stage measured one (`key`_low, `key`_high)."""
+    """The number, and its interval where the stage measured one (`key`_low, `key`_high, or the
+    audit's `key`_ci list: the attack that gates a verdict is read with its noise)."""
     low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+    bounds = metrics.get(f"{key}_ci")
+    if low is None and isinstance(bounds, list) and len(bounds) == 2:
+        low, high = bounds
     if kind not in ("pct", "pts") or not (isinstance(low, float) and isinstance(high, float)):
         return fmt(metrics.get(key), kind)
     sign = "+" if kind == "pts" else ""
