@@ -57,13 +57,13 @@ def test_interrupted_run_resumes_to_the_same_weights(digits, tmp_path):
     p = ddpm_params(epochs=3)
     whole = train(digits, p, tmp_path / "whole")
 
-    def kill_after_2(epoch, model):
-        if epoch == 2:
-            raise Killed
+    def kill_after_2_is_saved(epoch, model):
+        if epoch == 3:
+            raise Killed  # on_epoch runs before its epoch's checkpoint: 2's is the last
 
     ckpt = Checkpointer(tmp_path / "ckpt", "key")
     with pytest.raises(Killed):
-        train(digits, p, tmp_path / "killed", checkpointer=ckpt, on_epoch=kill_after_2)
+        train(digits, p, tmp_path / "killed", checkpointer=ckpt, on_epoch=kill_after_2_is_saved)
     assert ckpt.latest_epoch() == 2
     ckpt.restore_logs(tmp_path / "killed/live", tmp_path / "killed/grids")
     resumed = train(digits, p, tmp_path / "killed", checkpointer=ckpt, resume=True)

@@ -130,13 +130,13 @@ def test_interrupted_dp_run_resumes_to_the_same_weights_and_epsilon(digits, tmp_
     class Killed(Exception):
         pass
 
-    def kill_after_2(epoch, units):
-        if epoch == 2:
-            raise Killed
+    def kill_after_2_is_saved(epoch, units):
+        if epoch == 3:
+            raise Killed  # on_epoch runs before its epoch's checkpoint: 2's is the last
 
     ckpt = Checkpointer(tmp_path / "ckpt", key="dp")
     with pytest.raises(Killed):
-        run(digits, p, tmp_path / "killed", checkpointer=ckpt, on_epoch=kill_after_2)
+        run(digits, p, tmp_path / "killed", checkpointer=ckpt, on_epoch=kill_after_2_is_saved)
     assert ckpt.latest_epoch() == 2
     ckpt.restore_logs(tmp_path / "killed/live", tmp_path / "killed/grids")
     resumed, spent_resumed = run(digits, p, tmp_path / "killed", checkpointer=ckpt, resume=True)

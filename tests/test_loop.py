@@ -112,18 +112,19 @@ def test_each_class_is_learnt(arch, digits, tmp_path):
 
 
 def test_exploding_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(digits, tmp_path):
-    p = arch_params("cdcgan", epochs=5, checkpoint_every=1)
+    p = arch_params("cdcgan", epochs=5, checkpoint_every=2)
     log = TrainLog(tmp_path / "live", tmp_path / "grids", digits.num_classes)
     checkpoints = Checkpointer(tmp_path / "ckpt", key="k")
 
-    def diverge_after_epoch_2(epoch, units):
-        if epoch == 2:
+    def diverge_after_epoch_3(epoch, units):  # no checkpoint is due after epoch 3: epoch 2's is the last
+        if epoch == 3:
             for param in units[0].g.parameters():
                 param.data.fill_(float("inf"))
 
-    with pytest.raises(NonFiniteLoss, match=r"at step \d+ \(epoch 3\)"):
-        train_gan("cdcgan", digits, p, CPU, 0, log, checkpoints, on_epoch=diverge_after_epoch_2)
+    with pytest.raises(NonFiniteLoss, match=r"at step \d+ \(epoch 4\)"):
+        train_gan("cdcgan", digits, p, CPU, 0, log, checkpoints, on_epoch=diverge_after_epoch_3)
     assert read_json(tmp_path / "ckpt" / "latest.json")["epoch"] == 2
+    assert all(torch.isfinite(v).all() for v in checkpoints.load()["units"][0]["g"].values())
 
 
 def test_kill_minus_9_then_rerun_resumes_to_the_same_weights(tmp_path):

@@ -1,7 +1,12 @@
 """`synthset validate`: a GAN's settings scored on the validation split. The score must tell a
 generator that learnt from one that did not, and the command must refuse what it cannot score."""
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -98,7 +103,8 @@ def test_classify_overrides_change_the_classifier_scored_not_the_filter_that_pic
              "--log", str(tmp_path / "log.jsonl")])
     results = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r["set"] for r in results] == [["classify.epochs=1"], ["classify.epochs=3"], ["classify.epochs=2"]]
-    assert len(list((tmp_path / "results" / "validation").iterdir())) == 1  # one filter, params.yaml's recipe
+    assert len(list((tmp_path / "results" / "validation").glob("filter-*"))) == 1  # one filter, params.yaml's recipe
+    assert not list((tmp_path / "results" / "validation" / "checkpoints").iterdir())  # finished: none to resume
     assert len({r["real_filter_acc_val"] for r in results}) == 1  # one filter
     assert len({r["images_sha256"] for r in results}) == 1  # the same draws (a GAN of 2 epochs: keep all)
     # the bar under the recipe scored: the real train split trained as the generated images were
@@ -154,3 +160,84 @@ def test_what_it_cannot_score_is_one_line(args, message, tmp_path, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def validate_project(folder, train: ImageSet, val: ImageSet, settings: dict):
+    """A folder `synthset validate` runs in: the splits and a params.yaml with `settings`."""
+    (folder / "prepared").mkdir(parents=True)
+    train.save(folder / "prepared" / "train.npz")
+    val.save(folder / "prepared" / "val.npz")
+    shutil.copy(SHIPPED, folder / "params.yaml")
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(settings))
+    apply_preset(folder / "params.yaml", folder / "tiny.yaml")
+
+
+def test_a_killed_validate_goes_on_from_its_checkpoint_and_scores_as_an_uninterrupted_one(tmp_path):
+    """A photo validate trains for half an hour or more: killed with -9 after its first score and a few
+    checkpoints, the same command goes on from the last checkpoint, says the first score again as the
+    interrupted run measured it (without logging it twice) and ends with the very scores, image for image,
+    of a run never interrupted; its checkpoints are gone once it finishes."""
+    train, val = split(30, 10)
+    tiny = {"device": "cpu", "threads": 1, "gan": {"archs": ["cdcgan"], "cdcgan": {
+        "epochs": 24, "width": 16, "batch_size": 16, "checkpoint_every": 1, "ema_decay": 0.9}},
+        "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}}
+    command = [sys.executable, "-m", "synthset.cli", "validate", "cdcgan", "--prepared", "prepared", "--filter",
+               "no-filter", "--seeds", "1", "--at", "2,24", "--log", "log.jsonl"]
+    for name in ("whole", "killed"):
+        validate_project(tmp_path / name, train, val, tiny)
+    subprocess.run(command, cwd=tmp_path / "whole", check=True, capture_output=True)
+
+    proc = subprocess.Popen(command, cwd=tmp_path / "killed", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = tmp_path / "killed" / "results" / "validation" / "checkpoints"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        markers = list(checkpoints.glob("cdcgan-*/latest.json"))
+        if markers and json.loads(markers[0].read_text())["epoch"] >= 6:
+            break
+        assert proc.poll() is None, "validate finished before it could be killed: make it longer"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = [json.loads(line) for line in (tmp_path / "killed" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in first] == [2], "killed after its first score, before its last"
+
+    rerun = subprocess.run(command, cwd=tmp_path / "killed", check=True, capture_output=True, text=True)
+    assert "resuming from the checkpoint after epoch" in rerun.stdout
+    assert "cdcgan  epoch 2: trained on its images" in rerun.stdout and "(before the interruption)" in rerun.stdout
+    whole, killed = ([json.loads(line) for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
+                     for name in ("whole", "killed"))
+    assert [r["epoch"] for r in killed] == [2, 24], "each score logged once"
+    for a, b in zip(whole, killed):
+        assert (a["images_sha256"], a["acc_val_seeds"], a["acc_val"]) == (b["images_sha256"], b["acc_val_seeds"],
+                                                                           b["acc_val"])
+    assert killed[1]["train_seconds"] >= killed[0]["train_seconds"]  # the time before the kill counts too
+    assert not list(checkpoints.iterdir()), "checkpoints are removed after a finished run"
+
+
+def test_a_second_validate_of_the_same_settings_is_refused_while_one_trains(tmp_path, monkeypatch, capsys):
+    """Both would write one checkpoint folder; the lock is a real one, held by another process."""
+    train, val = split(30, 10)
+    validate_project(tmp_path, train, val, {"device": "cpu", "gan": {"archs": ["cdcgan"], "cdcgan": TINY["cdcgan"]},
+                                            "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}})
+    from synthset.train.checkpoint import run_key
+
+    params = load_params(tmp_path / "params.yaml")
+    key = run_key("cdcgan", params.arch("cdcgan"), params.gan.seed, train)
+    folder = tmp_path / "results" / "validation" / "checkpoints" / f"cdcgan-{key}"
+    folder.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time, zc.lockfile; "
+                               "lock = zc.lockfile.LockFile(sys.argv[1]); print('held', flush=True); time.sleep(600)",
+                               str(folder / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(SystemExit):
+            cli(["validate", "cdcgan", "--prepared", "prepared", "--filter", "no-filter", "--seeds", "1"])
+        assert "another `synthset validate cdcgan` with the same settings is training there" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    monkeypatch.chdir(tmp_path)
+    assert [r["epoch"] for r in score_on_val(params, "cdcgan", train, val, torch.device("cpu"), seeds=1,
+                                             filter_folder=tmp_path / "no-filter",
+                                             checkpoints=folder.parent)] == [2]  # free again: it runs

@@ -103,6 +103,10 @@ class Layout:
         train split and classifier recipe (`key`); outside every stage's outputs."""
         return self.results / "validation" / f"filter-{key}"
 
+    def validation_checkpoints(self) -> Path:
+        """`synthset validate`'s resumable training checkpoints, a folder per arch and settings."""
+        return self.results / "validation" / "checkpoints"
+
     def stage_outputs(self, stage: str, item: str | None = None) -> set[Path]:
         """What one stage (for one generator or PCA mode `item`) writes, as dvc.yaml declares it."""
         per_item = {

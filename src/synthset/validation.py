@@ -7,7 +7,9 @@ on the validation split: the train-on-synthetic accuracy to compare settings by,
 split's. The real classifier's validation accuracy is printed beside it as the bar."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import math
 import tempfile
 import time
@@ -16,10 +18,12 @@ from typing import Callable
 
 import torch
 import yaml
+import zc.lockfile
 
 from .classify import evaluate, fit_recipe, fit_scored
 from .classify.load import load_classifier, save_classifier
 from .device import resolve_device, seed_everything
+from .files import read_json, write_json
 from .filtering import keep_for, temperature_for
 from .imagesets import ImageSet
 from .intervals import accuracy_interval
@@ -27,6 +31,7 @@ from .layout import Layout
 from .params import DIFFUSION_ARCHS, MERF_ARCHS, ClassifyParams, Params, ParamsError
 from .sampling import sample_kept
 from .train.averaging import recalibrate_batch_norm
+from .train.checkpoint import Checkpointer, run_key
 from .train.diffusion import train_diffusion
 from .train.loop import train_gan, units_sampler
 from .train.merf import train_merf
@@ -106,34 +111,100 @@ def real_under_recipe(recipe: ClassifyParams, filter_recipe: ClassifyParams | No
     return {"real_acc_val": real["accuracy"], "real_acc_val_seeds": real["accuracy_seeds"]}
 
 
+SCORES, TRAINED = "scores.jsonl", "trained.json"  # beside a validate run's checkpoints
+
+
+def scoring_key(params: Params, seeds: int, scales: list[float], keep: str, val: ImageSet,
+                judge: torch.nn.Module) -> str:
+    """What a score depends on besides the training (the recipe, the sampling, the intervals, the
+    validation photos, the filter's weights): a score kept by an interrupted run is reused only under the same."""
+    h = hashlib.sha256(json.dumps({"classify": params.classify.model_dump(), "sample": params.sample.model_dump(),
+                                   "evaluate": params.evaluate.model_dump(), "seeds": seeds, "scales": scales,
+                                   "keep": keep}, sort_keys=True, default=str).encode())
+    h.update(val.images.tobytes())
+    h.update(val.labels.tobytes())
+    for tensor in judge.state_dict().values():
+        h.update(tensor.detach().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def earlier_scores(folder: Path, key: str, resumed: int, at: list[int]) -> list[dict]:
+    """The scores an interrupted run made up to its checkpoint's epoch under the same scoring, in order."""
+    path = folder / SCORES
+    kept: dict = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        score = json.loads(line)
+        if score.pop("scoring", None) == key and score["epoch"] <= resumed and score["epoch"] in at:
+            kept[(score["epoch"], score.get("guidance_scale"))] = score
+    return [kept[k] for k in sorted(kept, key=lambda k: (k[0], -1 if k[1] is None else 0))]
+
+
+def checkpoints_for(root: Path | None, arch: str, arch_params, seed: int, train: ImageSet):
+    """(Checkpointer, lock) of this arch and settings under `root`, or (None, None). The lock refuses a
+    second validate of the same settings while one trains (both would write the same checkpoints)."""
+    if root is None:
+        return None, None
+    key = run_key(arch, arch_params, seed, train)
+    folder = root / f"{arch}-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = zc.lockfile.LockFile(str(folder / ".lock"))
+    except zc.lockfile.LockError:
+        raise RuntimeError(f"{folder}: another `synthset validate {arch}` with the same settings is training there; "
+                           "wait for it to end or stop it") from None
+    return Checkpointer(folder, key), lock
+
+
 def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, device, seeds: int,
                  filter_folder: Path, grid: Path | None = None, filter_cache: Path | None = None,
-                 at: list[int] | None = None, report: Callable[[dict], None] | None = None,
-                 guidance: list[float] | None = None, filter_recipe: ClassifyParams | None = None) -> list[dict]:
+                 at: list[int] | None = None, report: Callable[..., None] | None = None,
+                 guidance: list[float] | None = None, filter_recipe: ClassifyParams | None = None,
+                 checkpoints: Path | None = None) -> list[dict]:
     """Train `arch`, and at each epoch in `at` (default: its last) sample as the sample stage does
     and score a classifier trained on the samples on `val` (`seeds` classifier seeds), with the
     real classifier's val accuracy: one training answers "how many epochs" on validation, and, for
     ddpm, at which classifier-free guidance scales (`guidance`) to sample it.
     Scoring forks torch's random state, so the training goes on exactly as it would unscored.
     `filter_recipe` (default: params.classify) trains the filter when the pipeline has none: the
-    recipe of params.yaml, so that `-S classify.*` changes the classifier scored, not which draws it sees."""
+    recipe of params.yaml, so that `-S classify.*` changes the classifier scored, not which draws it sees.
+    With `checkpoints` (a folder) the training is checkpointed as train_gan's is, every checkpoint_every
+    epochs, with its scores so far: the same call after a kill goes on from the last checkpoint and returns
+    what an uninterrupted run would (the scores before it as they were measured)."""
     arch_params = params.arch(arch)
     at = epochs_to_score(at, arch_params.epochs)
     scales = guidance_scales(guidance, arch, arch_params)
     seed_everything(params.gan.seed, params.threads)
+    checkpointer, lock = checkpoints_for(checkpoints, arch, arch_params, params.gan.seed, train)
     with torch.random.fork_rng():
         judge = filter_classifier(filter_recipe or params.classify, train, filter_folder, device, filter_cache)
         real_same = real_under_recipe(params.classify, filter_recipe, train, val, device, seeds)
     keep = keep_for(params.sample.keep, {"dp": arch in MERF_ARCHS or getattr(arch_params, "dp", False)})
     real_acc = evaluate(judge, val, device)["accuracy"]
-    results, scoring_seconds = [], 0.0
+    results, scoring_seconds, trained_before = [], 0.0, 0.0
+    key = scoring_key(params, seeds, scales, keep, val, judge)
+    resumed = checkpointer.latest_epoch() if checkpointer else None
+    if resumed is not None:
+        trained = read_json(checkpointer.folder / TRAINED) if (checkpointer.folder / TRAINED).exists() else {}
+        trained_before = trained.get("train_seconds", 0.0) if trained.get("epoch") == resumed else 0.0
+        for result in earlier_scores(checkpointer.folder, key, resumed, at):
+            results.append(result)
+            if report:
+                report(result, earlier=True)
+
+    def trained_for(log: TrainLog) -> float:  # the training's own time, without scoring, across a resume
+        return trained_before + log.elapsed() - scoring_seconds
+
+    def tick(epoch: int, log: TrainLog) -> None:
+        if checkpointer:  # before the checkpoint of this epoch, if one is due (train.epochs.run_epochs)
+            write_json(checkpointer.folder / TRAINED, {"epoch": epoch, "train_seconds": round(trained_for(log), 1)})
 
     def score(epoch: int, generator: torch.nn.Module, log: TrainLog) -> None:
         nonlocal scoring_seconds
+        tick(epoch, log)
         if epoch not in at:
             return
         t0, was_training = time.perf_counter(), generator.training
-        trained_for = log.elapsed() - scoring_seconds  # the training's own time, before this scoring
+        trained_until_now = trained_for(log)  # before this scoring
         for scale in scales or [None]:
             if scale is not None:
                 generator.guidance_scale = scale  # read at sampling only: the training never sees it
@@ -148,9 +219,12 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
             result = {"arch": arch, "epoch": epoch, **({"guidance_scale": scale} if scale is not None else {}),
                       **acc.as_dict("acc_val"), "acc_val_seeds": scored.result["accuracy_seeds"],
                       "real_filter_acc_val": real_acc, **real_same, "kept_share": stats["kept_share"],
-                      "train_seconds": round(trained_for, 1), "val_images": len(val),
+                      "train_seconds": round(trained_until_now, 1), "val_images": len(val),
                       "images_sha256": images_digest(fake)}
             results.append(result)
+            if checkpointer:
+                with open(checkpointer.folder / SCORES, "a") as f:
+                    f.write(json.dumps({"scoring": key, **result}) + "\n")
             if report:
                 report(result)
         if scales:
@@ -158,21 +232,26 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
         generator.train(was_training)
         scoring_seconds += time.perf_counter() - t0
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.closing(lock) if lock else contextlib.nullcontext():
         log = TrainLog(Path(tmp) / "live", grid or Path(tmp) / "grids", train.num_classes)
         if arch in MERF_ARCHS:
-            train_merf(arch, train, arch_params, device, params.gan.seed, log,
+            train_merf(arch, train, arch_params, device, params.gan.seed, log, checkpointer,
                        on_epoch=lambda epoch, g: score(epoch, g, log))
         elif arch in DIFFUSION_ARCHS:
-            train_diffusion(arch, train, arch_params, device, params.gan.seed, log,
+            train_diffusion(arch, train, arch_params, device, params.gan.seed, log, checkpointer,
                             on_epoch=lambda epoch, model: score(epoch, model, log))
         else:
             def score_units(epoch: int, units) -> None:
-                if epoch in at:  # the sampler as train_gan returns it: standing batch-norm statistics
-                    score(epoch, recalibrate_batch_norm(units_sampler(arch, units), train.num_classes), log)
-                    for u in units:
-                        u.g.train()
-            train_gan(arch, train, arch_params, device, params.gan.seed, log, on_epoch=score_units)
+                if epoch not in at:
+                    tick(epoch, log)
+                    return
+                # the sampler as train_gan returns it: standing batch-norm statistics
+                score(epoch, recalibrate_batch_norm(units_sampler(arch, units), train.num_classes), log)
+                for u in units:
+                    u.g.train()
+            train_gan(arch, train, arch_params, device, params.gan.seed, log, checkpointer, on_epoch=score_units)
+        if checkpointer:  # finished: nothing to resume
+            checkpointer.clear()
     return results
 
 
@@ -192,7 +271,8 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None,
     filter_recipe = filter_recipe or params.classify
     key = hashlib.sha256((prepared / "train.npz").read_bytes() + filter_recipe.model_dump_json().encode())
 
-    def report(result: dict) -> None:
+    def report(result: dict, earlier: bool = False) -> None:
+        """Print a score; pass it on (--log) unless an interrupted run measured it (and logged it then)."""
         seeds = ", ".join(f"{a:.1%}" for a in result["acc_val_seeds"])
         scale = f" guidance {result['guidance_scale']:g}" if "guidance_scale" in result else ""
         same = (f" (the filter's recipe), {result['real_acc_val']:.1%} under this one" if "real_acc_val" in result
@@ -201,10 +281,12 @@ def main(ns, params: Params, on_result: Callable[[dict], None] | None = None,
               f"{result['acc_val']:.1%} on val [{result['acc_val_low']:.1%}, {result['acc_val_high']:.1%}] "
               f"(seeds {seeds}; {len(val)} images), real {result['real_filter_acc_val']:.1%}{same}; "
               f"filter kept {result['kept_share']:.1%}; "
-              f"trained in {result['train_seconds']:.0f} s", flush=True)
-        if on_result:
+              f"trained in {result['train_seconds']:.0f} s" + (" (before the interruption)" if earlier else ""),
+              flush=True)
+        if on_result and not earlier:
             on_result(result)
 
     return score_on_val(params, ns.arch, train, val, device, ns.seeds, Path(ns.filter),
                         Path(ns.grid) if ns.grid else None, Layout().validation_filter(key.hexdigest()[:12]),
-                        at=ns.at, report=report, guidance=ns.guidance, filter_recipe=filter_recipe)
+                        at=ns.at, report=report, guidance=ns.guidance, filter_recipe=filter_recipe,
+                        checkpoints=Layout().validation_checkpoints())

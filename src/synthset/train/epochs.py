@@ -54,8 +54,8 @@ def run_epochs(name: str, trainee: Trainee, epochs: int, grid_every: int, checkp
         log.epoch(epoch, {"epoch_seconds": seconds, "images_per_second": seen / seconds})
         if epoch % grid_every == 0 or epoch == epochs:
             trainee.draw_grid(epoch)
+        if on_epoch:  # before the checkpoint: one saved after epoch e holds e's on_epoch done (validate's
+            on_epoch(epoch)  # score, and whatever random state it drew), so a resumed run repeats none of it
         if checkpointer and epoch % checkpoint_every == 0 and epoch < epochs:
             checkpointer.save({**trainee.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
                                "epoch": epoch, "step": step, "log_step": log.live.step}, log)
-        if on_epoch:
-            on_epoch(epoch)
