@@ -131,12 +131,12 @@ def scoring_key(params: Params, seeds: int, scales: list[float], keep: str, val:
 def earlier_scores(folder: Path, key: str, resumed: int, at: list[int]) -> list[dict]:
     """The scores an interrupted run made up to its checkpoint's epoch under the same scoring, in order."""
     path = folder / SCORES
-    kept: dict = {}
+    kept: dict = {}  # a score made twice (scored, killed before the next checkpoint, scored again): once
     for line in path.read_text().splitlines() if path.exists() else []:
         score = json.loads(line)
         if score.pop("scoring", None) == key and score["epoch"] <= resumed and score["epoch"] in at:
             kept[(score["epoch"], score.get("guidance_scale"))] = score
-    return [kept[k] for k in sorted(kept, key=lambda k: (k[0], -1 if k[1] is None else 0))]
+    return sorted(kept.values(), key=lambda score: score["epoch"])  # stable: each epoch's scales as scored
 
 
 def checkpoints_for(root: Path | None, arch: str, arch_params, seed: int, train: ImageSet):
@@ -195,7 +195,7 @@ def score_on_val(params: Params, arch: str, train: ImageSet, val: ImageSet, devi
         return trained_before + log.elapsed() - scoring_seconds
 
     def tick(epoch: int, log: TrainLog) -> None:
-        if checkpointer:  # before the checkpoint of this epoch, if one is due (train.epochs.run_epochs)
+        if checkpointer and epoch % arch_params.checkpoint_every == 0:  # before that epoch's checkpoint (run_epochs)
             write_json(checkpointer.folder / TRAINED, {"epoch": epoch, "train_seconds": round(trained_for(log), 1)})
 
     def score(epoch: int, generator: torch.nn.Module, log: TrainLog) -> None:

@@ -139,15 +139,11 @@ def _straddled(low: float | None, high: float | None, rules) -> str:
     """The attack's verdict reads its point estimate (an interval-wide rule would forbid 'release' at
     any audit size a test split allows); where the interval spans one of the policy's bars, the
     verdict says that another audit of the same generator could fall on the other side."""
-    if low is None:
-        return ""
-    spanned = [(multiple, key) for multiple, key in ((rules.attack_ok, "attack_ok"), (rules.attack_max, "attack_max"))
-               if low <= multiple * 0.01 < high]
-    if not spanned:
-        return ""
-    multiple, key = spanned[0]
-    return (f" (the interval spans the policy's bar of {multiple * 0.01:.0%}, `{key}`: this part of the verdict "
-            "rests on the point estimate, and a second audit could fall on the other side)")
+    for multiple, key in ((rules.attack_ok, "attack_ok"), (rules.attack_max, "attack_max")):
+        if low is not None and low <= multiple * 0.01 < high:
+            return (f" (the interval spans the policy's bar of {multiple * 0.01:.0%}, `{key}`: this part of the "
+                    "verdict rests on the point estimate, and a second audit could fall on the other side)")
+    return ""
 
 
 def _attack(audit: dict, rules, reasons: list[str]) -> str:
