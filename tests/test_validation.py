@@ -31,6 +31,15 @@ def split(per_class_train: int, per_class_val: int) -> tuple[ImageSet, ImageSet]
     return (ImageSet(s.images[train], s.labels[train], s.class_names),
             ImageSet(s.images[val], s.labels[val], s.class_names))
 
+def validate_project(folder, train: ImageSet, val: ImageSet, settings: dict):
+    """A folder `synthset validate` runs in: the splits and a params.yaml with `settings`."""
+    (folder / "prepared").mkdir(parents=True)
+    train.save(folder / "prepared" / "train.npz")
+    val.save(folder / "prepared" / "val.npz")
+    shutil.copy(SHIPPED, folder / "params.yaml")
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(settings))
+    apply_preset(folder / "params.yaml", folder / "tiny.yaml")
+
 
 def test_the_validation_score_rises_as_the_generator_learns(tmp_path):
     """One training scored at epochs 1 and 15 (--at), as a user chooses a GAN's epochs."""
@@ -88,15 +97,10 @@ def test_classify_overrides_change_the_classifier_scored_not_the_filter_that_pic
     train, val = split(30, 10)
     torch.set_num_threads(1)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "prepared").mkdir()
-    train.save(tmp_path / "prepared" / "train.npz")
-    val.save(tmp_path / "prepared" / "val.npz")
-    tiny = tmp_path / "tiny.yaml"
-    tiny.write_text(yaml.safe_dump({"device": "cpu", "threads": 1, "gan": {"archs": ["cdcgan"], "cdcgan": TINY["cdcgan"]},
-                                    "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}}))
+    validate_project(tmp_path, train, val, {"device": "cpu", "threads": 1,
+                                            "gan": {"archs": ["cdcgan"], "cdcgan": TINY["cdcgan"]},
+                                            "sample": {"per_class": 20, "keep": "all"}, "classify": {"epochs": 2}})
     params = tmp_path / "params.yaml"
-    shutil.copy(SHIPPED, params)
-    apply_preset(params, tiny)
     for epochs in (1, 3, 2):
         cli(["validate", "cdcgan", "-S", f"classify.epochs={epochs}", "--params", str(params), "--prepared",
              str(tmp_path / "prepared"), "--filter", str(tmp_path / "no-filter"), "--seeds", "1",
@@ -161,15 +165,6 @@ def test_what_it_cannot_score_is_one_line(args, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1, err
 
-
-def validate_project(folder, train: ImageSet, val: ImageSet, settings: dict):
-    """A folder `synthset validate` runs in: the splits and a params.yaml with `settings`."""
-    (folder / "prepared").mkdir(parents=True)
-    train.save(folder / "prepared" / "train.npz")
-    val.save(folder / "prepared" / "val.npz")
-    shutil.copy(SHIPPED, folder / "params.yaml")
-    (folder / "tiny.yaml").write_text(yaml.safe_dump(settings))
-    apply_preset(folder / "params.yaml", folder / "tiny.yaml")
 
 
 def test_a_killed_validate_goes_on_from_its_checkpoint_and_scores_as_an_uninterrupted_one(tmp_path):
