@@ -167,6 +167,7 @@ rule audit:
         model=rules.train_gan.output.model,
         filter=rules.train_classifier.output.filter,
         train=rules.preprocess.output.train,
+        val=rules.preprocess.output.val,
         test=rules.preprocess.output.test,
         code=code("audit"),
     output:
@@ -185,8 +186,8 @@ rule audit:
         "../envs/synthset.yaml"
     shell:
         "python -m synthset.stages.audit --arch {wildcards.arch} --samples {input.samples}"
-        " --model {input.model} --filter {input.filter} --train {input.train} --test {input.test}"
-        " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
+        " --model {input.model} --filter {input.filter} --train {input.train} --val {input.val}"
+        " --test {input.test} --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
 
 rule pca:

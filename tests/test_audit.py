@@ -59,19 +59,24 @@ def memorising(digits, tmp_path_factory):
     # the filter classifier released beside it, trained on the same 20 images until it knows them by heart
     save_classifier(fit(train, "lenet", 200, 20, 1e-3, 0, torch.device("cpu"), average_epochs=0), "lenet", train,
                     tmp / "filter")
+    digits.subset(slice(1600, None)).save(tmp / "control.npz")  # the audits' default control: never trained on
     for keep in ("agreeing", "all"):
         params = shipped({"device": "cpu", "threads": 1, "sample": {"keep": keep}, "evaluate": {"audit_bootstrap": 50}})
         (tmp / f"params_{keep}.yaml").write_text(yaml.safe_dump(params.model_dump()))
     return tmp
 
 
-def audit(folder, train: ImageSet, test: ImageSet, samples, tag: str, keep: str = "agreeing") -> dict:
-    """The real stage, as the pipeline runs it (sample.keep: agreeing releases the filter)."""
+def audit(folder, train: ImageSet, test: ImageSet, samples, tag: str, keep: str = "agreeing",
+          val: ImageSet | None = None) -> dict:
+    """The real stage, as the pipeline runs it (sample.keep: agreeing releases the filter); the
+    control is 300 digits no model saw unless `val` is given."""
     train.save(folder / f"{tag}_train.npz")
     test.save(folder / f"{tag}_test.npz")
+    (val or ImageSet.load(folder / "control.npz")).save(folder / f"{tag}_val.npz")
     cmd = [sys.executable, "-m", "synthset.stages.audit", "--params", str(folder / f"params_{keep}.yaml"),
            "--arch", "cdcgan", "--samples", str(samples), "--model", str(folder / "model"),
            "--filter", str(folder / "filter"), "--train", str(folder / f"{tag}_train.npz"),
+           "--val", str(folder / f"{tag}_val.npz"),
            "--test", str(folder / f"{tag}_test.npz"), "--out", str(folder / tag), "--metrics", str(folder / f"{tag}.json")]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -91,6 +96,9 @@ def test_a_memorising_generator_is_caught(memorising, digits):
     assert lo <= leaks["auc"] <= hi
     with_g = result["attacks"]["gan_leaks_g"]
     assert with_g["released"] and with_g["auc"] > 0.9 and with_g["tpr_at_0.01"] > 0.5
+    for name, attack in result["attacks"].items():  # unseen digits against unseen digits: no members to find
+        assert attack["n_control"] == 20 and attack["auc"] > attack["control_auc_ci"][1], name
+    assert result["control_auc"] == result["attacks"][result["strongest"]]["control_auc"]
     assert not result["attacks"]["logan"]["released"]
     released = {k: a["tpr_at_0.01"] for k, a in result["attacks"].items() if a["released"]}
     assert set(released) == {"gan_leaks", "gan_leaks_g", "filter_loss"}
@@ -196,6 +204,21 @@ def test_a_generator_that_never_saw_the_members_reveals_nothing(memorising, digi
         assert attack["auc_ci"][0] < 0.5, name
         assert attack["tpr_at_0.01"] < 0.06, name
         assert attack["epsilon_lower_bound"] < 0.5, name
+
+
+def test_the_control_shows_a_test_split_unlike_the_rest(memorising, digits):
+    """No model saw the members, but the test images are shifted one pixel: the attacks tell them
+    from the members, and tell them as well from the validation images (the control), which is
+    how a reader sees that the AUC is the split's, not membership."""
+    shifted = digits.subset(slice(400, 700))
+    shifted = ImageSet(np.roll(shifted.images, 1, axis=2), shifted.labels, shifted.class_names)
+    digits.subset(slice(1000, 1600)).save(memorising / "released.npz")  # real digits no model saw
+    result = audit(memorising, digits.subset(slice(40, 340)), shifted, memorising / "released.npz", "split",
+                   val=digits.subset(slice(700, 1000)))
+    for name in ("gan_leaks", "gan_leaks_g"):
+        attack = result["attacks"][name]
+        assert attack["auc"] > 0.6 and attack["control_auc"] > 0.6, name
+        assert abs(attack["auc"] - attack["control_auc"]) < 0.06, name  # members and controls: alike unseen
 
 
 def test_rates_match_their_definitions():

@@ -189,7 +189,8 @@ def test_each_generator_gets_a_verdict_and_only_a_releasable_one_a_folder(tmp_pa
     archs = [ArchResult(a, tmp_path) for a in ("dcgan", "sngan", "cdcgan", "cgan")]
     privacy = report_tables(archs, rules)["privacy"]  # the summary's privacy table ends with the same verdicts
     assert list(privacy["Verdict"]) == ["release"] + ["do not release"] * 3
-    assert list(privacy.columns[-5:]) == ["Attack", "Attack AUC", "Attack TPR@1%FPR", "DP epsilon", "Verdict"]
+    assert list(privacy.columns[-6:]) == ["Attack", "Attack AUC", "Control AUC (unseen vs unseen)", "Attack TPR@1%FPR",
+                                          "DP epsilon", "Verdict"]
     assert release_line(archs, rules) == ("<b>Can I release this?</b> Release: dcgan; do not release: sngan, "
                                           "cdcgan, cgan (each generator's section says why).")
 
@@ -265,7 +266,8 @@ def arch_outputs(results: Path, arch: str, rng: np.random.Generator, shape=(32, 
     write_json(results / "metrics" / "ssim" / f"{arch}.json", {"mean": 0.1234})
     write_json(results / "metrics" / "memorisation" / f"{arch}.json", {"copy_share": 0.0123, "test_share": 0.01})
     write_json(results / "metrics" / "audit" / f"{arch}.json",
-               {"strongest": "gan_leaks_g", "auc": 0.5123, "tpr_at_0.01": 0.0123, "tpr_at_0.01_ci": [0.005, 0.021],
+               {"strongest": "gan_leaks_g", "auc": 0.5123, "auc_ci": [0.4912, 0.5341], "tpr_at_0.01": 0.0123,
+                "tpr_at_0.01_ci": [0.005, 0.021], "control_auc": 0.5181, "control_auc_ci": [0.4819, 0.5453],
                 "attacks": {"gan_leaks_g": {"description": "GAN-Leaks with G (white-box: the released generator)"}}})
 
 
@@ -292,6 +294,7 @@ def test_report_fits_a_laptop_screen_with_every_generator_and_pca(tmp_path):
         assert f"<h3>{title}" in text
     assert "87.6% [85.1, 90.0]" in text and "-12.3 [-14.6, -10.1]" in text and "GAN-Leaks with G" in text
     assert "1.2% [0.5, 2.1]" in text  # the gating attack with its interval (the audit's tpr_at_0.01_ci)
+    assert "0.512 [0.491, 0.534]" in text and "0.518 [0.482, 0.545]" in text  # the AUC, and its control's
     seen = check_page(page)
     assert seen.errors == [] and seen.broken_images == []
     assert seen.window_width == 1280

@@ -95,6 +95,19 @@ def test_an_attack_better_than_guessing_on_average_is_said_even_when_it_singles_
     assert "GAN-Leaks with G scores training images higher" in v.sentence()
 
 
+@pytest.mark.parametrize("control, ci, cleared", [
+    (0.518, [0.482, 0.545], True),   # dpmerf on the digits, measured: the test split, not the members
+    (0.499, [0.461, 0.537], False),  # the digits' filter: unseen sets agree, the members stand out
+])
+def test_the_control_says_whether_an_auc_above_chance_is_the_split(control, ci, cleared):
+    attack = {"auc": 0.524, "auc_ci": [0.502, 0.545], "control_auc": control, "control_auc_ci": ci}
+    audit = {"tpr_at_0.01": 0.012, "auc": 0.524, "strongest": "gan_leaks_g", "attacks": {"gan_leaks_g": attack}}
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES, audit)
+    assert v.decision == RELEASE  # the control explains the AUC; it never moves the decision
+    assert f"neither learned from, it scores AUC {control:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" in v.sentence()
+    assert ("so that AUC is no sign of membership" in v.sentence()) == cleared
+
+
 def test_a_dp_budget_is_stated_as_the_guarantee():
     v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, {"copy_share": 0.02, "test_share": 0.05}, RULES,
                         {"tpr_at_0.01": 0.012, "auc": 0.5, "strongest": "gan_leaks", "epsilon_lower_bound": 0.4},

@@ -65,6 +65,8 @@ METRICS = (
     Metric("copy_share", "memorisation", "Copies", "pct", "privacy", summary="copy_share", card=True),
     Metric("copy_share_features", "memorisation", "Copies (features)", "pct", card=True),
     Metric("auc", "audit", "Attack AUC", "num", "privacy", card=True),
+    # the same attack, validation against test images (both unseen): how far from 0.5 a split alone goes
+    Metric("control_auc", "audit", "Control AUC (unseen vs unseen)", "num", "privacy", card=True),
     Metric("tpr_at_0.01", "audit", "Attack TPR@1%FPR", "pct", "privacy", summary="attack_tpr", card=True),
     Metric("epsilon_lower_bound", "audit", "Attack's epsilon bound", "num", card=True),
     Metric("dp_epsilon", "live", "DP epsilon", "num", "privacy", card=True),

@@ -135,6 +135,23 @@ def _interval(bounds) -> tuple[float | None, float | None]:
     return None, None
 
 
+def _control(attack: dict) -> str:
+    """What the same attack makes of two sets of unseen images (validation against test). Where it
+    scores them apart about as well as it scores members against test images (the control's point
+    inside the attack's interval), its AUC above 0.5 shows how the test split differs, not membership."""
+    control = attack.get("control_auc")
+    if not isinstance(control, float):
+        return ""
+    c_low, c_high = _interval(attack.get("control_auc_ci"))
+    said = f"; between validation and test images, neither learned from, it scores AUC {control:.3f}"
+    said += f" [{c_low:.3f}, {c_high:.3f}]" if c_low is not None else ""
+    low, high = _interval(attack.get("auc_ci"))
+    if low is not None and low <= control <= high:
+        said += (", inside the interval of its AUC on the members: two sets of unseen images are told apart "
+                 "as well, so that AUC is no sign of membership")
+    return said
+
+
 def _straddled(low: float | None, high: float | None, rules) -> str:
     """The attack's verdict reads its point estimate (an interval-wide rule would forbid 'release' at
     any audit size a test split allows); where the interval spans one of the policy's bars, the
@@ -176,6 +193,7 @@ def _attack(audit: dict, rules, reasons: list[str]) -> str:
             said += (f": it singles out no more training images than chance, though on average "
                      f"{SHORT_NAMES.get(which, which)} scores training images higher than unseen ones "
                      f"more often than guessing would (AUC {best_auc:.3f}, interval above 0.5)")
+            said += _control(released[which])
         else:
             said += ": no sign that an attacker can tell who was in the training set"
         decision = RELEASE

@@ -24,8 +24,10 @@ def fmt_with_interval(metrics: dict, key: str, kind: str) -> str:
     bounds = metrics.get(f"{key}_ci")
     if low is None and isinstance(bounds, list) and len(bounds) == 2:
         low, high = bounds
-    if kind not in ("pct", "pts") or not (isinstance(low, float) and isinstance(high, float)):
+    if kind not in ("pct", "pts", "num") or not (isinstance(low, float) and isinstance(high, float)):
         return fmt(metrics.get(key), kind)
+    if kind == "num":  # an AUC and its control: read against 0.5 with their noise
+        return f"{fmt(metrics.get(key), kind)} [{low:.3f}, {high:.3f}]"
     sign = "+" if kind == "pts" else ""
     return f"{fmt(metrics.get(key), kind)} [{low * 100:{sign}.1f}, {high * 100:{sign}.1f}]"
 

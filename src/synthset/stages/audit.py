@@ -1,6 +1,10 @@
 """Stage audit@arch: membership-inference attacks on one generator (members: the train
 split it learned from; non-members: the held-out test split, equal counts).
 
+Each attack is also run on a control: validation images, which nothing trained on, in the
+members' place. An attack that tells them from the test images as well as it tells the members
+measures how the test split differs from the rest, not membership.
+
 The attacks the release allows (its images; its generator; the filter classifier shipped
 with it when `sample.keep` is agreeing) decide the verdict; LOGAN, which needs the
 discriminator the owner keeps, says what training remembers."""
@@ -59,36 +63,42 @@ def main(ns, params):
     e = params.evaluate
     use_threads(params.threads)
     device = resolve_device(params.device)
-    train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
+    train, val, test = (ImageSet.load(path) for path in (ns.train, ns.val, ns.test))
+    fake = ImageSet.load(ns.samples)
     members_idx, nonmembers_idx = candidates(len(train), len(test), e.audit_candidates, e.seed)
     members, nonmembers = train.subset(members_idx), test.subset(nonmembers_idx)
+    control = val.subset(candidates(len(val), len(test), e.audit_candidates, e.seed)[0])
+    sets = (members, nonmembers, control)
 
     fake_vecs = pixel_vectors(fake)
     scores = {"gan_leaks": [gan_leaks_scores(pixel_vectors(s), s.labels, fake_vecs, fake.labels)
-                            for s in (members, nonmembers)]}
+                            for s in sets]}
     spec = read_json(Path(ns.model) / "generator.json")
     if spec["arch"] in DIFFUSION_ARCHS:
-        scores["loss"] = [diffusion_loss_scores(ns.model, s, device, e.seed) for s in (members, nonmembers)]
+        scores["loss"] = [diffusion_loss_scores(ns.model, s, device, e.seed) for s in sets]
     else:
         generator, _ = load_generator(ns.model, device)
         scores["gan_leaks_g"] = [
             latent_reconstruction_scores(generator, to_tensor(s.images).to(device), torch.from_numpy(s.labels).to(device),
                                          e.audit_latent_inits, e.audit_latent_restarts, e.audit_latent_steps,
                                          e.audit_latent_lr, e.seed)
-            for s in tqdm((members, nonmembers), desc=f"{ns.arch}: GAN-Leaks with G", unit="set")]
+            for s in tqdm(sets, desc=f"{ns.arch}: GAN-Leaks with G", unit="set")]
     filtered = keep_for(params.sample.keep, spec) == "agreeing"  # the release ships the filter
     if filtered:
         classifier = load_classifier(ns.filter, device)
         scores["filter_loss"] = [classifier_loss_scores(classifier, s.images, s.labels, device)
-                                 for s in (members, nonmembers)]
+                                 for s in sets]
     if spec["arch"] in GAN_ARCHS:  # dpmerf has no discriminator
         discriminators = load_discriminators(ns.model, spec, device)
         scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
                                         torch.from_numpy(s.labels).to(device))
-                           for s in (members, nonmembers)]
+                           for s in sets]
 
     results = {name: evaluate_attack(m, n, e.audit_bootstrap, e.audit_confidence, e.audit_delta, e.seed)
-               for name, (m, n) in scores.items()}
+               for name, (m, n, _) in scores.items()}
+    for name, (_, n, c) in scores.items():  # the same attack between two sets of unseen images
+        null = evaluate_attack(c, n, e.audit_bootstrap, e.audit_confidence, e.audit_delta, e.seed).summary
+        results[name].summary.update(control_auc=null["auc"], control_auc_ci=null["auc_ci"], n_control=len(c))
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     roc_png({ATTACKS[k].split(" (")[0]: r for k, r in results.items()}, out / "roc.png",
@@ -100,7 +110,7 @@ def main(ns, params):
         "threat_model": threat_model(filtered),
         "strongest": strongest,  # of the attacks the release allows: what the verdict judges
         "auc": s["auc"], "auc_ci": s["auc_ci"], "tpr_at_0.01": s["tpr_at_0.01"], "tpr_at_0.01_ci": s["tpr_at_0.01_ci"],
-        "tpr_at_0.001": s["tpr_at_0.001"],
+        "tpr_at_0.001": s["tpr_at_0.001"], "control_auc": s["control_auc"], "control_auc_ci": s["control_auc_ci"],
         # any attack, the discriminator's too, bounds what DP training could have spent
         "epsilon_lower_bound": max(r.summary["epsilon_lower_bound"] for r in results.values()),
         "confidence": e.audit_confidence, "delta": e.audit_delta,
@@ -108,7 +118,8 @@ def main(ns, params):
                     for k, r in results.items()}})
     for k, r in results.items():
         print(f"{ns.arch}: {ATTACKS[k]}: AUC {r.summary['auc']:.3f}, "
-              f"TPR {r.summary['tpr_at_0.01']:.1%} at 1 % FPR, epsilon >= {r.summary['epsilon_lower_bound']:.2f}")
+              f"TPR {r.summary['tpr_at_0.01']:.1%} at 1 % FPR, epsilon >= {r.summary['epsilon_lower_bound']:.2f}; "
+              f"control (validation against test images, both unseen): AUC {r.summary['control_auc']:.3f}")
 
 
 if __name__ == "__main__":
@@ -119,6 +130,7 @@ if __name__ == "__main__":
     p.add_argument("--filter", required=True,
                    help="train_classifier's filter folder: released, so attacked, with sample.keep: agreeing")
     p.add_argument("--train", required=True, help="real train split (the members)")
+    p.add_argument("--val", required=True, help="real validation split (the control: unseen, in the members' place)")
     p.add_argument("--test", required=True, help="real test split (the non-members)")
     p.add_argument("--out", required=True, help="folder for the ROC figure")
     p.add_argument("--metrics", required=True, help="the stage's metrics JSON")
