@@ -19,7 +19,15 @@ from synthset.imagesets import ImageSet
 from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer
-from synthset.train.merf import FourierFeatures, class_sums, epsilon_of, noise_for, train_merf
+from synthset.train.merf import (
+    FourierFeatures,
+    class_sums,
+    epsilon_of,
+    image_features,
+    noise_for,
+    scattering,
+    train_merf,
+)
 from synthset.train.trainlog import TrainLog
 
 CPU = torch.device("cpu")
@@ -79,6 +87,35 @@ def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(imag
     x2[0], y2[0] = to_tensor(other[None])[0], other_label
     moved = (class_sums(phi(x2), y2, 3) - rows).norm() / len(x)
     assert moved <= 2 / len(x) + 1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(images=arrays(np.uint8, (5, 8, 8, 3)), labels=arrays(np.int64, 5, elements=st.integers(0, 1)),
+       other=arrays(np.uint8, (8, 8, 3)))
+def test_scattering_features_keep_the_sensitivity(images, labels, other):
+    """The kernel on scattering coefficients keeps every embedding at norm 1, so the noise's
+    calibration to 2 / n holds unchanged, colour images included."""
+    phi = image_features((8, 8, 3), merf_params(features="scattering", frequencies=20), torch.Generator().manual_seed(0))
+    assert phi.w.shape[0] == 3 * 9 * 4 * 4  # 9 coefficients a channel on half the side
+    x, y = to_tensor(images), torch.from_numpy(labels)
+    assert torch.allclose(phi(x).norm(dim=1), torch.ones(len(x)), atol=1e-5)
+    x2 = x.clone()
+    x2[0] = to_tensor(other[None])[0]
+    assert (class_sums(phi(x2), y, 2) - class_sums(phi(x), y, 2)).norm() / len(x) <= 2 / len(x) + 1e-6
+
+
+def test_scattering_sees_a_digit_shifted_one_pixel_as_the_same_digit_more_often_than_pixels_do(mnist14):
+    """Why the option exists: a kernel on pixels counts a stroke one pixel off as another image. How
+    often is a digit's one-pixel shift nearer to it than any digit of another class? Measured on these
+    1,000 digits: scattering 34 %, pixels 16 %."""
+    x = to_tensor(mnist14.images)
+    other_class = torch.from_numpy(mnist14.labels[:, None] != mnist14.labels[None, :])
+    shares = {}
+    for name, t in (("pixels", lambda a: a.flatten(1)), ("scattering", lambda a: scattering(14, 14)(a).flatten(1))):
+        a, shifted = t(x), t(torch.roll(x, 1, dims=3))
+        nearest_other = torch.cdist(a, a).masked_fill(~other_class, float("inf")).min(1).values
+        shares[name] = float(((a - shifted).norm(dim=1) < nearest_other).float().mean())
+    assert shares["scattering"] > shares["pixels"] + 0.1, shares
 
 
 def test_dpmerf_learns_its_labels_from_real_digits_within_its_budget_and_not_without_one(mnist14, tmp_path):

@@ -154,9 +154,13 @@ class MerfParams(Strict):
     """DP-MERF (Harder et al. 2021), the private baseline: cdcgan's generator fitted to the train split's
     mean random-feature embedding, made (epsilon, delta)-DP once by the Gaussian mechanism (train/merf.py)."""
 
+    features: Literal["pixels", "scattering"] = Field(..., description=(
+        "what the Gaussian kernel compares: the pixels, or their wavelet scattering coefficients (one scale, "
+        "8 orientations: fixed, learnt from no data, stable to small shifts)"))
     frequencies: int = Field(..., ge=1, description="random Fourier frequencies (2 features each, per class)")
     length_scale: float = Field(..., gt=0, description=(
-        "Gaussian kernel width per pixel: l = length_scale * sqrt(pixels), so one value serves every image size"))
+        "Gaussian kernel width per input dimension: l = length_scale * sqrt(dims) of what `features` names, so "
+        "one value serves every image size"))
     latent_dim: int = Field(..., ge=1)
     width: int = Field(..., ge=1, description="the generator's channels next to the image, as the GANs' width")
     epochs: int = Field(..., ge=1, description="an epoch: train images / batch_size generator steps")

@@ -2,7 +2,7 @@
 private images, the DP baseline beside the DP-SGD GANs (as PCA is the non-private baseline).
 
 The private split is read once. Each image becomes random Fourier features of a Gaussian kernel
-(Rahimi & Recht 2007), placed in its class's block, together with a constant that counts it:
+(Rahimi & Recht 2007) on its pixels or on its wavelet scattering coefficients, placed in its class's block, together with a constant that counts it:
 e(x, y) = onehot(y) (x) [phi(x), 1] / sqrt(2), whose norm is exactly 1. Their mean over the n
 train images, plus Gaussian noise once (the Gaussian mechanism), is all that training ever uses:
 replacing one image moves the mean by at most 2 / n, so noise of std sigma * 2 / n makes it
@@ -56,16 +56,41 @@ def noise_for(epsilon: float, delta: float) -> float:
 
 
 class FourierFeatures(torch.nn.Module):
-    """phi(x) = [cos(Wx), sin(Wx)] / sqrt(m), W ~ N(0, 1 / l^2): |phi(x)| = 1 and
-    phi(x) . phi(x') approximates the Gaussian kernel exp(-|x - x'|^2 / (2 l^2))."""
+    """phi(x) = [cos(Wt(x)), sin(Wt(x))] / sqrt(m), W ~ N(0, 1 / l^2): |phi(x)| = 1 and
+    phi(x) . phi(x') approximates the Gaussian kernel exp(-|t(x) - t(x')|^2 / (2 l^2)), where t
+    is a fixed `transform` of the image (none: its pixels)."""
 
-    def __init__(self, pixels: int, frequencies: int, length: float, gen: torch.Generator):
+    def __init__(self, dims: int, frequencies: int, length: float, gen: torch.Generator,
+                 transform: torch.nn.Module | None = None):
         super().__init__()
-        self.register_buffer("w", torch.randn(pixels, frequencies, generator=gen) / length)
+        self.transform = transform
+        self.register_buffer("w", torch.randn(dims, frequencies, generator=gen) / length)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        wx = x.flatten(1) @ self.w
+        wx = (x if self.transform is None else self.transform(x)).flatten(1) @ self.w
         return torch.cat([wx.cos(), wx.sin()], 1) / math.sqrt(self.w.shape[1])
+
+
+def scattering(height: int, width: int) -> torch.nn.Module:
+    """The wavelet scattering transform at one scale, 8 orientations (Bruna & Mallat 2013; kymatio):
+    local averages and the moduli of oriented wavelet responses on a grid of half the image's side.
+    Fixed, learnt from no data, and stable to small shifts and deformations, where a kernel on pixels
+    counts a stroke one pixel off as a different image. (kymatio's 2-D frontend first: its public
+    `kymatio.torch` also loads a 3-D transform that SciPy 1.17 breaks, in kymatio 0.3.)"""
+    try:
+        from kymatio.scattering2d.frontend.torch_frontend import ScatteringTorch2D as Scattering2D
+    except ImportError:
+        from kymatio.torch import Scattering2D
+    return Scattering2D(J=1, shape=(height, width), L=8)
+
+
+def image_features(image_shape: tuple[int, int, int], p: MerfParams, gen: torch.Generator) -> FourierFeatures:
+    """The random features `p.features` asks for, with kernel width l = p.length_scale * sqrt(dims)
+    of what the kernel reads (pixels, or scattering coefficients: 9 per channel on half the side)."""
+    h, w, c = image_shape
+    transform = scattering(h, w) if p.features == "scattering" else None
+    dims = c * h * w if transform is None else transform(torch.zeros(1, c, h, w)).numel()
+    return FourierFeatures(dims, p.frequencies, p.length_scale * math.sqrt(dims), gen, transform)
 
 
 def class_sums(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -137,8 +162,7 @@ def train_merf(arch: str, train: ImageSet, p: MerfParams, device: torch.device, 
     """The generator fitted to the private embedding (in eval mode), and the embedding's privacy."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    h, w, c = train.image_shape
-    features = FourierFeatures(h * w * c, p.frequencies, p.length_scale * math.sqrt(h * w * c), gen).to(device)
+    features = image_features(train.image_shape, p, gen).to(device)
     target = private_embedding(features, train, p, gen)
     g = build_generator({"arch": arch, "kwargs": generator_kwargs(train.num_classes, train.image_shape, p)}).to(device)
     opt = torch.optim.Adam(g.parameters(), lr=p.lr)
