@@ -95,7 +95,8 @@ def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(imag
 def test_scattering_features_keep_the_sensitivity(images, labels, other):
     """The kernel on scattering coefficients keeps every embedding at norm 1, so the noise's
     calibration to 2 / n holds unchanged, colour images included."""
-    phi = image_features((8, 8, 3), merf_params(features="scattering", frequencies=20), torch.Generator().manual_seed(0))
+    p = merf_params(features="scattering", frequencies=20)
+    phi = image_features((8, 8, 3), p, torch.Generator().manual_seed(0))
     assert phi.w.shape[0] == 3 * 9 * 4 * 4  # 9 coefficients a channel on half the side
     x, y = to_tensor(images), torch.from_numpy(labels)
     assert torch.allclose(phi(x).norm(dim=1), torch.ones(len(x)), atol=1e-5)

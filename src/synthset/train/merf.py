@@ -2,7 +2,8 @@
 private images, the DP baseline beside the DP-SGD GANs (as PCA is the non-private baseline).
 
 The private split is read once. Each image becomes random Fourier features of a Gaussian kernel
-(Rahimi & Recht 2007) on its pixels or on its wavelet scattering coefficients, placed in its class's block, together with a constant that counts it:
+(Rahimi & Recht 2007) on its pixels or on its wavelet scattering coefficients (`features`), placed
+in its class's block, together with a constant that counts it:
 e(x, y) = onehot(y) (x) [phi(x), 1] / sqrt(2), whose norm is exactly 1. Their mean over the n
 train images, plus Gaussian noise once (the Gaussian mechanism), is all that training ever uses:
 replacing one image moves the mean by at most 2 / n, so noise of std sigma * 2 / n makes it
