@@ -20,11 +20,13 @@ from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.merf import (
+    SENSITIVITY,
     FourierFeatures,
     class_sums,
     epsilon_of,
     image_features,
     noise_for,
+    private_embedding,
     scattering,
     train_merf,
 )
@@ -75,10 +77,12 @@ def test_the_analytic_epsilon_is_what_opacus_accountants_give_one_full_batch_gau
 @settings(max_examples=30, deadline=None)
 @given(images=arrays(np.uint8, (6, 4, 4, 1)), labels=arrays(np.int64, 6, elements=st.integers(0, 2)),
        other=arrays(np.uint8, (4, 4, 1)), other_label=st.integers(0, 2), frequencies=st.integers(1, 50))
-def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(images, labels, other, other_label,
-                                                                            frequencies):
-    """The noise is calibrated to sensitivity 2 / n: any image, any label, swapped for any other, moves
-    the released mean no further (each image's embedding has norm exactly 1)."""
+def test_replacing_one_image_moves_the_mean_embedding_by_at_most_the_sensitivity_and_a_new_label_by_exactly_it(
+        images, labels, other, other_label, frequencies):
+    """The noise is calibrated to sensitivity sqrt(2) / n: any image, any label, swapped for any other,
+    moves the released mean no further (each image's embedding has norm exactly 1, and the count
+    constant does not move within a class); a change of label moves it by exactly that, so the
+    bound cannot be lowered."""
     phi = FourierFeatures(16, frequencies, 0.5, torch.Generator().manual_seed(0))
     x, y = to_tensor(images), torch.from_numpy(labels)
     rows = class_sums(phi(x), y, 3)
@@ -86,7 +90,24 @@ def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(imag
     x2, y2 = x.clone(), y.clone()
     x2[0], y2[0] = to_tensor(other[None])[0], other_label
     moved = (class_sums(phi(x2), y2, 3) - rows).norm() / len(x)
-    assert moved <= 2 / len(x) + 1e-6
+    assert SENSITIVITY == math.sqrt(2)
+    assert moved <= SENSITIVITY / len(x) + 1e-6
+    if other_label != labels[0]:
+        assert moved == pytest.approx(SENSITIVITY / len(x), rel=1e-5)
+
+
+def test_the_released_embedding_carries_noise_of_sigma_times_the_sensitivity_over_n(mnist14):
+    """What private_embedding adds to the true mean is Gaussian with std sigma * sqrt(2) / n, the
+    noise the analytic epsilon is computed for: no more (utility) and no less (privacy)."""
+    p = merf_params(frequencies=2000, epsilon=3.0)
+    phi = image_features(mnist14.images.shape[1:], p, torch.Generator().manual_seed(0))
+    released = private_embedding(phi, mnist14, p, torch.Generator().manual_seed(1))
+    clean = class_sums(phi(to_tensor(mnist14.images)), torch.from_numpy(mnist14.labels), 10) / len(mnist14)
+    noise = released.mean - clean
+    expected = noise_for(3.0, p.delta) * SENSITIVITY / len(mnist14)
+    assert float(noise.std()) == pytest.approx(expected, rel=0.02)  # 10 x 4,001 draws
+    assert abs(float(noise.mean())) < 0.05 * expected
+    assert released.epsilon == pytest.approx(3.0, rel=1e-6)
 
 
 @settings(max_examples=10, deadline=None)
@@ -94,7 +115,7 @@ def test_replacing_one_image_moves_the_mean_embedding_by_at_most_two_over_n(imag
        other=arrays(np.uint8, (8, 8, 3)))
 def test_scattering_features_keep_the_sensitivity(images, labels, other):
     """The kernel on scattering coefficients keeps every embedding at norm 1, so the noise's
-    calibration to 2 / n holds unchanged, colour images included."""
+    calibration to sqrt(2) / n holds unchanged, colour images included."""
     p = merf_params(features="scattering", frequencies=20)
     phi = image_features((8, 8, 3), p, torch.Generator().manual_seed(0))
     assert phi.w.shape[0] == 3 * 9 * 4 * 4  # 9 coefficients a channel on half the side
@@ -102,7 +123,7 @@ def test_scattering_features_keep_the_sensitivity(images, labels, other):
     assert torch.allclose(phi(x).norm(dim=1), torch.ones(len(x)), atol=1e-5)
     x2 = x.clone()
     x2[0] = to_tensor(other[None])[0]
-    assert (class_sums(phi(x2), y, 2) - class_sums(phi(x), y, 2)).norm() / len(x) <= 2 / len(x) + 1e-6
+    assert (class_sums(phi(x2), y, 2) - class_sums(phi(x), y, 2)).norm() / len(x) <= SENSITIVITY / len(x) + 1e-6
 
 
 def test_scattering_sees_a_digit_shifted_one_pixel_as_the_same_digit_more_often_than_pixels_do(mnist14):
