@@ -1,5 +1,6 @@
 """The one place figures are saved: a real PNG appears whole, or nothing appears at all."""
 import matplotlib
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -61,3 +62,39 @@ def test_a_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypa
     with pytest.raises(OSError):
         save_figure(fig, fresh)
     assert not fresh.exists() and [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def tick_labels(fig) -> list[str]:
+    fig.canvas.draw()
+    return [t.get_text() for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+            for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True) if t.get_text()]
+
+
+def assert_plain_numbers(labels: list[str]) -> None:
+    assert labels
+    for text in labels:  # not "$\mathdefault{10^{-3}}$", as parse_math = False printed them
+        assert float(text.replace("\u2212", "-")) > 0, text
+
+
+@pytest.mark.parametrize("candidates", [20, 1000, 50_000])
+def test_the_membership_roc_labels_its_log_axes_in_plain_numbers(tmp_path, monkeypatch, candidates):
+    """The audit's ROC, the report's privacy figure, is read at its low false-positive rates: its
+    log-log ticks must be numbers one can read, whatever the number of candidates sets as its floor."""
+    from synthset.figures import audit as audit_figures
+    from synthset.metrics.audit import evaluate_attack
+
+    drawn, save = [], audit_figures.save_figure
+    monkeypatch.setattr(audit_figures, "save_figure", lambda fig, path, **kw: drawn.append(fig) or save(fig, path, **kw))
+    rng = np.random.default_rng(0)
+    result = evaluate_attack(rng.normal(0.3, 1, candidates), rng.normal(0, 1, candidates), 10, 0.95, 1e-5, 0)
+    audit_figures.roc_png({"an attack": result}, tmp_path / "roc.png", "title")
+    assert_plain_numbers(tick_labels(drawn[0]))
+
+
+@pytest.mark.parametrize("low, high", [(1e-4, 10.0), (0.008, 0.06), (0.3, 0.9)])
+def test_every_log_axis_gets_plain_tick_labels_including_the_minor_ones_a_short_range_shows(low, high):
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [low, high])
+    ax.set(yscale="log", ylim=(low, high))
+    assert_plain_numbers(tick_labels(fig))
+    plt.close(fig)

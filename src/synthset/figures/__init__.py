@@ -13,12 +13,38 @@ import matplotlib
 matplotlib.use("Agg")
 matplotlib.rcParams["text.parse_math"] = False  # class and file names are text: a "$" in one is not TeX
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.scale import LogScale, register_scale  # noqa: E402
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 from ..files import atomic_path  # noqa: E402
 
 __all__ = ["DPI", "plt", "save_figure"]
 
 DPI = 110
+
+
+class PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain numbers (0.001, 0.02, 10). matplotlib's own are TeX, which
+    text.parse_math = False prints raw: "$\\mathdefault{10^{-3}}$"."""
+
+    def _num_to_string(self, x, vmin, vmax):
+        return f"{x:g}"
+
+
+class PlainLogScale(LogScale):
+    """The log scale with PlainLogFormatter's labels, on the ticks matplotlib's would label; it
+    takes the name "log", so every `xscale="log"` here gets it."""
+
+    def __init__(self, *args, **kwargs):  # matplotlib < 3.11 passes the axis first; later ones do not
+        super().__init__(*args, **kwargs)
+
+    def set_default_locators_and_formatters(self, axis):
+        super().set_default_locators_and_formatters(axis)
+        axis.set_major_formatter(PlainLogFormatter(self.base))
+        axis.set_minor_formatter(PlainLogFormatter(self.base, labelOnlyBase=self.subs is not None))
+
+
+register_scale(PlainLogScale)
 
 
 def save_figure(fig, path: str | Path, *, tight: bool = True) -> Path:
