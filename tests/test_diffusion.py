@@ -5,6 +5,7 @@ memorised its few training images."""
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -147,6 +148,9 @@ def test_ddpm_and_dpmerf_go_through_every_stage_into_the_report_and_their_releas
     assert price["acc_gap_interval"][0] <= price["acc_gap"] <= price["acc_gap_interval"][1]
     spec = json.loads((project / "results/release/dpmerf/generator.json").read_text())
     assert spec["dp"]["dp_epsilon"] == pytest.approx(10.0) and spec["dp"]["dp_steps"] == 1
+    live = project / "results/live/train_gan/dpmerf"  # the noise's share of the loss, drawn in its curve
+    mmd = pd.read_csv(live / "plots/metrics/train/mmd.tsv", sep="\t")["mmd"]
+    assert 0 < json.loads((live / "metrics.json").read_text())["mmd_noise_floor"] < mmd.min()
     attacks = {arch: set(json.loads((project / f"results/metrics/audit/{arch}.json").read_text())["attacks"])
                for arch in ("ddpm", "dpmerf")}
     assert attacks == {"ddpm": {"gan_leaks", "loss"}, "dpmerf": {"gan_leaks", "gan_leaks_g"}}

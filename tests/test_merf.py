@@ -25,6 +25,7 @@ from synthset.train.merf import (
     class_sums,
     epsilon_of,
     image_features,
+    mmd_loss,
     noise_for,
     private_embedding,
     scattering,
@@ -107,6 +108,20 @@ def test_the_released_embedding_carries_noise_of_sigma_times_the_sensitivity_ove
     assert float(noise.std()) == pytest.approx(expected, rel=0.02)  # 10 x 4,001 draws
     assert abs(float(noise.mean())) < 0.05 * expected
     assert released.epsilon == pytest.approx(3.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 10.0])
+def test_the_noise_floor_is_the_loss_of_the_private_images_themselves(mnist14, epsilon):
+    """A generator that drew the private images exactly would still have the noise left in its
+    loss: noise_floor is that share, so a training that ends near it has fitted all the kernel sees.
+    The images' own embedding against the released one scores it within the noise of its estimate."""
+    p = merf_params(frequencies=2000, epsilon=epsilon)
+    phi = image_features(mnist14.images.shape[1:], p, torch.Generator().manual_seed(0))
+    released = private_embedding(phi, mnist14, p, torch.Generator().manual_seed(1))
+    loss = mmd_loss(phi(to_tensor(mnist14.images)), torch.from_numpy(mnist14.labels), released)
+    per_number = (noise_for(epsilon, p.delta) * SENSITIVITY / len(mnist14)) ** 2
+    assert released.noise_floor == pytest.approx(per_number * 10 * 2 * 2000)  # classes x (cos, sin) x frequencies
+    assert float(loss) == pytest.approx(released.noise_floor, rel=0.05)  # 40,000 noise draws: about 0.7 % apart
 
 
 @settings(max_examples=10, deadline=None)

@@ -3,6 +3,7 @@ diffusion model: its loss and learning rate; DP-MERF: its distance to the privat
 fixed-noise progression frames."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -61,11 +62,16 @@ def diffusion_curves_png(live: Path, path: Path, title: str) -> Path:
 
 def merf_curve_png(live: Path, path: Path, title: str) -> Path:
     """DP-MERF's loss per step: the squared distance of the generated images' embedding to the noisy
-    private one. It cannot reach 0: the noise is part of the target."""
+    private one. It cannot reach 0: the noise is part of the target, and the line of its expected
+    share (the training's summary) shows how much of what is left is the noise's."""
     mmd = read_live_metric(live, "train/mmd")
+    summary = Path(live) / "metrics.json"
+    floor = json.loads(summary.read_text()).get("mmd_noise_floor") if summary.exists() else None
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(mmd["step"], mmd["mmd"], lw=0.5, alpha=0.4, label="per step")
     ax.plot(mmd["step"], mmd["mmd"].rolling(50, min_periods=1).mean(), lw=1.2, label="mean of 50 steps")
+    if floor:
+        ax.axhline(floor, color="black", ls="--", lw=0.8, label="the noise's share (expected)")
     ax.set(xlabel="step", ylabel="distance to the private embedding", yscale="log", title=f"{title}: MMD")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)

@@ -39,7 +39,7 @@ def main(ns, params):
         generator, embedding = train_merf(ns.arch, train, arch_params, device, params.gan.seed, log, checkpoints)
         save_model(ns.model, generator_spec(ns.arch, train, arch_params, embedding.card(arch_params.epsilon)),
                    generator)
-        log.finish({"train_seconds": log.elapsed(), **embedding.spent()})
+        log.finish({"train_seconds": log.elapsed(), **embedding.spent(), "mmd_noise_floor": embedding.noise_floor})
         checkpoints.clear()
         return
     trained = []  # the last epoch's discriminators, for the white-box membership audit

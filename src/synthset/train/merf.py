@@ -129,6 +129,15 @@ class PrivateEmbedding:
         """The noisy mean features of each class's images, as a share of all images (classes, 2m)."""
         return self.mean[:, :-1]
 
+    @property
+    def noise_floor(self) -> float:
+        """What the noise alone adds to mmd_loss, in expectation: sigma^2 (sqrt(2) / n)^2 for each of
+        the class means' numbers. No generator can fit it away, so a loss near it is a generator that
+        draws what the kernel sees of the private images. Expected, not measured: the realised noise's
+        norm would tell an attacker how far the true mean lies from the released one, which no
+        (epsilon, delta) allows; the expectation depends on public numbers alone."""
+        return (self.sigma * SENSITIVITY / self.n) ** 2 * self.class_means.numel()
+
     def spent(self) -> dict[str, float]:
         """The privacy spent, under the names the DP-SGD GANs use (one release of the embedding)."""
         return {"dp_epsilon": self.epsilon, "dp_delta": self.delta, "dp_noise_multiplier": self.sigma,
