@@ -1,4 +1,4 @@
-"""The one place figures are saved: a real PNG appears whole, or nothing appears at all."""
+"""The one place figures are saved: a real PNG appears whole, or nothing appears at all; and log axes read as numbers."""
 import matplotlib
 import numpy as np
 import pytest
