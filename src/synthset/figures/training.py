@@ -3,11 +3,11 @@ diffusion model: its loss and learning rate; DP-MERF: its distance to the privat
 fixed-noise progression frames."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from ..files import read_json
 from . import plt, save_figure
 
 
@@ -66,7 +66,7 @@ def merf_curve_png(live: Path, path: Path, title: str) -> Path:
     share (the training's summary) shows how much of what is left is the noise's."""
     mmd = read_live_metric(live, "train/mmd")
     summary = Path(live) / "metrics.json"
-    floor = json.loads(summary.read_text()).get("mmd_noise_floor") if summary.exists() else None
+    floor = read_json(summary).get("mmd_noise_floor") if summary.exists() else None
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(mmd["step"], mmd["mmd"], lw=0.5, alpha=0.4, label="per step")
     ax.plot(mmd["step"], mmd["mmd"].rolling(50, min_periods=1).mean(), lw=1.2, label="mean of 50 steps")
