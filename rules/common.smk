@@ -36,6 +36,8 @@ STAGE_PARAMS = {
                                                                          "interval_bootstrap", "interval_confidence",
                                                                          "seed")],
     "memorisation": ["device", "threads", "evaluate.copy_quantile"],
+    "filter_references": ["device", "threads", "classify", "sample.keep"] + [
+        f"evaluate.{k}" for k in ("audit_candidates", "audit_references", "seed")],
     "audit": ["device", "threads", "sample.keep"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
                                                                 "audit_confidence", "audit_delta",
                                                                 "audit_latent_inits", "audit_latent_restarts",

@@ -161,11 +161,34 @@ rule memorisation:
         " --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
 
+rule filter_references:
+    input:
+        train=rules.preprocess.output.train,
+        val=rules.preprocess.output.val,
+        test=rules.preprocess.output.test,
+        code=code("filter_references"),
+    output:
+        references="results/classifier/filter_references.npz",
+    params:
+        settings=settings("filter_references"),
+    threads: THREADS
+    resources:
+        gpu=1,
+    log:
+        "logs/filter_references.log",
+    conda:
+        "../envs/synthset.yaml"
+    shell:
+        "python -m synthset.stages.filter_references --train {input.train} --val {input.val}"
+        " --test {input.test} --out {output.references} 2> {log}"
+
+
 rule audit:
     input:
         samples=rules.sample.output.samples,
         model=rules.train_gan.output.model,
         filter=rules.train_classifier.output.filter,
+        references=rules.filter_references.output.references,
         train=rules.preprocess.output.train,
         val=rules.preprocess.output.val,
         test=rules.preprocess.output.test,
@@ -186,7 +209,8 @@ rule audit:
         "../envs/synthset.yaml"
     shell:
         "python -m synthset.stages.audit --arch {wildcards.arch} --samples {input.samples}"
-        " --model {input.model} --filter {input.filter} --train {input.train} --val {input.val}"
+        " --model {input.model} --filter {input.filter} --references {input.references}"
+        " --train {input.train} --val {input.val}"
         " --test {input.test} --out {output.evaluation} --metrics {output.metrics} 2> {log}"
 
 

@@ -19,12 +19,17 @@ from synthset.figures.audit import roc_png
 from synthset.files import read_json
 from synthset.imagesets import ImageSet
 from synthset.metrics.audit import (
+    audit_sets,
     auc,
+    calibrated_scores,
     candidates,
     classifier_loss_scores,
     empirical_epsilon,
     evaluate_attack,
     latent_reconstruction_scores,
+    load_references,
+    outside,
+    save_references,
     tpr_at_fpr,
 )
 from synthset.models.factory import generator_spec
@@ -67,15 +72,24 @@ def memorising(digits, tmp_path_factory):
 
 
 def audit(folder, train: ImageSet, test: ImageSet, samples, tag: str, keep: str = "agreeing",
-          val: ImageSet | None = None) -> dict:
+          val: ImageSet | None = None, references: list[torch.nn.Module] = ()) -> dict:
     """The real stage, as the pipeline runs it (sample.keep: agreeing releases the filter); the
-    control is 300 digits no model saw unless `val` is given."""
+    control is 300 digits no model saw unless `val` is given; `references`: reference filters,
+    scored on the candidates as the filter_references stage scores its own."""
+    val = val or ImageSet.load(folder / "control.npz")
     train.save(folder / f"{tag}_train.npz")
     test.save(folder / f"{tag}_test.npz")
-    (val or ImageSet.load(folder / "control.npz")).save(folder / f"{tag}_val.npz")
+    val.save(folder / f"{tag}_val.npz")
+    rows = audit_sets(len(train), len(val), len(test), None, 0)  # the shipped evaluate.audit_candidates and seed
+    sets = {"members": train.subset(rows.members), "nonmembers": test.subset(rows.nonmembers),
+            "control": val.subset(rows.control)}
+    save_references(folder / f"{tag}_references.npz", rows, {
+        name: np.array([classifier_loss_scores(r, s.images, s.labels, torch.device("cpu")) for r in references]
+                       ).reshape(len(references), len(s)) for name, s in sets.items()})
     cmd = [sys.executable, "-m", "synthset.stages.audit", "--params", str(folder / f"params_{keep}.yaml"),
            "--arch", "cdcgan", "--samples", str(samples), "--model", str(folder / "model"),
-           "--filter", str(folder / "filter"), "--train", str(folder / f"{tag}_train.npz"),
+           "--filter", str(folder / "filter"), "--references", str(folder / f"{tag}_references.npz"),
+           "--train", str(folder / f"{tag}_train.npz"),
            "--val", str(folder / f"{tag}_val.npz"),
            "--test", str(folder / f"{tag}_test.npz"), "--out", str(folder / tag), "--metrics", str(folder / f"{tag}.json")]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -112,12 +126,20 @@ def test_the_released_filter_gives_members_away_and_is_attacked_only_when_releas
     threat model does not name it."""
     members, nonmembers = digits.subset(slice(0, 20)), digits.subset(slice(20, 40))
     digits.subset(slice(1000, 1600)).save(memorising / "others.npz")
-    shipped_filter = audit(memorising, members, nonmembers, memorising / "others.npz", "filter_shipped")
+    # reference filters: LeNets of 200 other digits, none a candidate
+    references = [fit(digits.subset(slice(40, 240)), "lenet", 20, 20, 1e-3, seed, torch.device("cpu"),
+                      average_epochs=0) for seed in (1, 2)]
+    shipped_filter = audit(memorising, members, nonmembers, memorising / "others.npz", "filter_shipped",
+                           references=references)
     attack = shipped_filter["attacks"]["filter_loss"]
     assert attack["released"] and attack["auc"] > 0.85 and attack["tpr_at_0.01"] >= 0.4  # measured: 0.92 and 0.5
+    calibrated = shipped_filter["attacks"]["filter_calibrated"]
+    assert calibrated["released"] and calibrated["auc"] > 0.8 and calibrated["n_members"] == 20  # measured: 0.89
     assert "filter classifier" in shipped_filter["threat_model"]
-    unfiltered = audit(memorising, members, nonmembers, memorising / "others.npz", "no_filter", keep="all")
-    assert "filter_loss" not in unfiltered["attacks"] and "filter" not in unfiltered["threat_model"]
+    unfiltered = audit(memorising, members, nonmembers, memorising / "others.npz", "no_filter", keep="all",
+                       references=references)
+    assert not {"filter_loss", "filter_calibrated"} & set(unfiltered["attacks"])
+    assert "filter" not in unfiltered["threat_model"]
     assert unfiltered["attacks"]["gan_leaks_g"] == shipped_filter["attacks"]["gan_leaks_g"]  # the rest unchanged
 
 

@@ -89,6 +89,10 @@ class Layout:
         """real: the real baseline (train + val); filter: trained on train alone."""
         return self.results / "classifier" / which
 
+    def filter_references(self) -> Path:
+        """Reference filters' scores of the audit's candidates (stage filter_references)."""
+        return self.results / "classifier" / "filter_references.npz"
+
     def baseline(self) -> Path:
         return self.results / "metrics" / "baseline.json"
 
@@ -124,6 +128,7 @@ class Layout:
             "preprocess": {*(self.preprocessed(s) for s in SPLITS), self.resize_summary()},
             "train_classifier": {self.classifier("real"), self.classifier("filter"), self.baseline()},
             "inception_real": {self.real_inception()},
+            "filter_references": {self.filter_references()},
             "summary": {self.summary()},
             "report": {self.report()},
         }

@@ -121,11 +121,14 @@ def _dp_guarantee(trained: dict, audit: dict) -> str:
 
 
 SHORT_NAMES = {"gan_leaks": "GAN-Leaks", "gan_leaks_g": "GAN-Leaks with G", "logan": "LOGAN",
-               "loss": "the loss attack", "filter_loss": "the loss attack on the filter"}
+               "loss": "the loss attack", "filter_loss": "the loss attack on the filter",
+               "filter_calibrated": "the calibrated loss attack on the filter"}
 LONG_NAMES = {"gan_leaks": "GAN-Leaks, from the released images",
               "gan_leaks_g": "GAN-Leaks, with the released generator",
               "loss": "the denoising-loss attack, with the released diffusion model",
               "filter_loss": "the loss attack, with the released filter classifier",
+              "filter_calibrated": "the loss attack, with the released filter classifier, calibrated by reference "
+                                   "filters trained without the candidates",
               "logan": "LOGAN, with the discriminator"}
 
 

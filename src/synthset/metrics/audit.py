@@ -13,6 +13,11 @@ split). Each attack scores every candidate, higher meaning "trained on":
   classifier is in the candidate's own label. With `sample.keep: agreeing` the release ships
   that classifier, trained on the same private images without any privacy training, and a
   classifier is more confident on the images it learned from.
+- The same, calibrated (Watson et al. 2022; offline LiRA's reference models, Carlini et al.
+  2022): the filter's score minus the mean score of reference filters, trained with the same
+  recipe on train images that are none of the candidates. Some images are easy for any
+  classifier of their class; what is left after subtracting is what the filter learned from
+  that image itself.
 - LOGAN (Hayes et al. 2019, white-box): the discriminator's score of the candidate under
   its own label. The discriminator never leaves the owner: this says what the training
   process remembers, not what the release gives away.
@@ -37,6 +42,7 @@ from scipy.stats import beta
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from ..classify import predict_logits
+from ..files import atomic_path
 from .memorisation import nearest
 
 LOW_FPRS = (0.01, 0.001)
@@ -48,6 +54,56 @@ def candidates(n_members: int, n_nonmembers: int, most: int | None, seed: int) -
     n = min(n_members, n_nonmembers, most or n_members)
     rng = np.random.default_rng(seed)
     return (np.sort(rng.choice(n_members, n, replace=False)), np.sort(rng.choice(n_nonmembers, n, replace=False)))
+
+
+@dataclass(frozen=True)
+class AuditSets:
+    """Row indices of the audit's candidates: members in train, non-members in test, and the
+    control (validation images, also unseen) that stands in for the members."""
+    members: np.ndarray
+    nonmembers: np.ndarray
+    control: np.ndarray
+
+    NAMES = ("members", "nonmembers", "control")
+
+
+def audit_sets(n_train: int, n_val: int, n_test: int, most: int | None, seed: int) -> AuditSets:
+    members, nonmembers = candidates(n_train, n_test, most, seed)
+    return AuditSets(members, nonmembers, candidates(n_val, n_test, most, seed)[0])
+
+
+def outside(n: int, rows: np.ndarray) -> np.ndarray:
+    """The rows of range(n) not in `rows`: a reference model's training rows, which must hold
+    no candidate."""
+    return np.setdiff1d(np.arange(n), rows)
+
+
+def calibrated_scores(target: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """The target model's score of each candidate minus the mean of the reference models'
+    (references: one row per reference model), which never saw any candidate."""
+    if references.ndim != 2 or references.shape[1] != len(target) or len(references) == 0:
+        raise ValueError(f"references of shape {references.shape} for {len(target)} candidates: "
+                         "expected (models >= 1, candidates)")
+    return target - references.mean(axis=0)
+
+
+def save_references(path, sets: AuditSets, scores: dict[str, np.ndarray]) -> None:
+    """Reference models' scores of each candidate set ({name: (models, candidates)}), with the
+    candidates' rows, so that an audit of other candidates refuses them."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, **{f"{name}_rows": getattr(sets, name) for name in AuditSets.NAMES},
+                 **{name: scores[name] for name in AuditSets.NAMES})
+
+
+def load_references(path, sets: AuditSets) -> list[np.ndarray]:
+    """save_references' scores of (members, non-members, control); [] when it saved no model."""
+    with np.load(path) as saved:
+        for name in AuditSets.NAMES:
+            if not np.array_equal(saved[f"{name}_rows"], getattr(sets, name)):
+                raise ValueError(f"{path}: its {name} are not this audit's candidates (evaluate.audit_candidates or "
+                                 "the splits changed since): run the filter_references stage again")
+        references = [saved[name] for name in AuditSets.NAMES]
+    return references if len(references[0]) else []
 
 
 def gan_leaks_scores(query: np.ndarray, query_labels: np.ndarray, fake: np.ndarray,

@@ -144,6 +144,8 @@ class EvaluateParams(Strict):
     audit_latent_restarts: int = Field(..., ge=1, description="the best of them refined by gradient steps")
     audit_latent_steps: int = Field(..., ge=0, description="Adam steps on each refined latent")
     audit_latent_lr: float = Field(..., gt=0, description="their learning rate")
+    audit_references: int = Field(..., ge=0, description="reference filters (the filter's recipe on train images "
+                                  "that are no candidate) that calibrate the attack on the released filter; 0 = none")
     seed: int
 
     @field_validator("mixed_fractions")

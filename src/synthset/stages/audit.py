@@ -20,11 +20,13 @@ from ..files import read_json, write_json
 from ..filtering import keep_for
 from ..imagesets import ImageSet
 from ..metrics.audit import (
-    candidates,
+    audit_sets,
+    calibrated_scores,
     classifier_loss_scores,
     evaluate_attack,
     gan_leaks_scores,
     latent_reconstruction_scores,
+    load_references,
     logan_scores,
 )
 from ..metrics.memorisation import pixel_vectors
@@ -37,8 +39,11 @@ ATTACKS = {"gan_leaks": "GAN-Leaks (black-box: released images only)",
            "gan_leaks_g": "GAN-Leaks with G (white-box: the released generator's latent space)",
            "loss": "Loss (white-box: the released diffusion model's denoising loss)",
            "filter_loss": "Loss on the filter (white-box: the released filter classifier's confidence in the label)",
+           "filter_calibrated": "Loss on the filter, calibrated (white-box: the filter's confidence minus that of "
+                                "reference filters trained without the candidates)",
            "logan": "LOGAN (white-box: the discriminator's score; the discriminator is never released)"}
-RELEASED = {"gan_leaks", "gan_leaks_g", "loss", "filter_loss"}  # attacks that need nothing but what the release holds
+# the attacks that need nothing but what the release holds
+RELEASED = {"gan_leaks", "gan_leaks_g", "loss", "filter_loss", "filter_calibrated"}
 LOSS_TIMESTEPS = [50, 100, 200, 300]  # where training images stand out most (Matsumoto et al. 2023, 1,000-step schedules)
 
 
@@ -65,10 +70,8 @@ def main(ns, params):
     device = resolve_device(params.device)
     train, val, test = (ImageSet.load(path) for path in (ns.train, ns.val, ns.test))
     fake = ImageSet.load(ns.samples)
-    members_idx, nonmembers_idx = candidates(len(train), len(test), e.audit_candidates, e.seed)
-    members, nonmembers = train.subset(members_idx), test.subset(nonmembers_idx)
-    control = val.subset(candidates(len(val), len(test), e.audit_candidates, e.seed)[0])
-    sets = (members, nonmembers, control)
+    rows = audit_sets(len(train), len(val), len(test), e.audit_candidates, e.seed)
+    sets = (train.subset(rows.members), test.subset(rows.nonmembers), val.subset(rows.control))
 
     fake_vecs = pixel_vectors(fake)
     scores = {"gan_leaks": [gan_leaks_scores(pixel_vectors(s), s.labels, fake_vecs, fake.labels)
@@ -88,6 +91,10 @@ def main(ns, params):
         classifier = load_classifier(ns.filter, device)
         scores["filter_loss"] = [classifier_loss_scores(classifier, s.images, s.labels, device)
                                  for s in sets]
+        references = load_references(ns.references, rows)
+        if references:
+            scores["filter_calibrated"] = [calibrated_scores(target, reference)
+                                           for target, reference in zip(scores["filter_loss"], references)]
     if spec["arch"] in GAN_ARCHS:  # dpmerf has no discriminator
         discriminators = load_discriminators(ns.model, spec, device)
         scores["logan"] = [logan_scores(discriminators, to_tensor(s.images).to(device),
@@ -129,6 +136,8 @@ if __name__ == "__main__":
     p.add_argument("--model", required=True, help="train_gan's folder: the spec, and the discriminators (GANs) or the model (ddpm)")
     p.add_argument("--filter", required=True,
                    help="train_classifier's filter folder: released, so attacked, with sample.keep: agreeing")
+    p.add_argument("--references", required=True,
+                   help="filter_references' npz: reference filters' scores of the candidates, to calibrate that attack")
     p.add_argument("--train", required=True, help="real train split (the members)")
     p.add_argument("--val", required=True, help="real validation split (the control: unseen, in the members' place)")
     p.add_argument("--test", required=True, help="real test split (the non-members)")
