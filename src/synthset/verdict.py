@@ -158,12 +158,17 @@ def _control(attack: dict) -> str:
 def _straddled(low: float | None, high: float | None, rules) -> str:
     """The attack's verdict reads its point estimate (an interval-wide rule would forbid 'release' at
     any audit size a test split allows); where the interval spans one of the policy's bars, the
-    verdict says that another audit of the same generator could fall on the other side."""
-    for multiple, key in ((rules.attack_ok, "attack_ok"), (rules.attack_max, "attack_max")):
-        if low is not None and low <= multiple * 0.01 < high:
-            return (f" (the interval spans the policy's bar of {multiple * 0.01:.0%}, `{key}`: this part of the "
-                    "verdict rests on the point estimate, and a second audit could fall on the other side)")
-    return ""
+    verdict says that another audit of the same generator could fall on the other side (either side, where
+    it spans both bars)."""
+    spanned = [f"{multiple * 0.01:.0%}, `{key}`" for multiple, key in ((rules.attack_ok, "attack_ok"),
+                                                                       (rules.attack_max, "attack_max"))
+               if low is not None and low <= multiple * 0.01 < high]
+    if not spanned:
+        return ""
+    bars = f"bar of {spanned[0]}" if len(spanned) == 1 else f"bars of {spanned[0]} and {spanned[1]}"
+    side = "the other side" if len(spanned) == 1 else "either side"
+    return (f" (the interval spans the policy's {bars}: this part of the verdict rests on the point estimate, "
+            f"and a second audit could fall on {side})")
 
 
 def _attack(audit: dict, rules, reasons: list[str]) -> str:
