@@ -81,8 +81,7 @@ def audit(folder, train: ImageSet, test: ImageSet, samples, tag: str, keep: str 
     test.save(folder / f"{tag}_test.npz")
     val.save(folder / f"{tag}_val.npz")
     rows = audit_sets(len(train), len(val), len(test), None, 0)  # the shipped evaluate.audit_candidates and seed
-    sets = {"members": train.subset(rows.members), "nonmembers": test.subset(rows.nonmembers),
-            "control": val.subset(rows.control)}
+    sets = rows.images(train, val, test)
     save_references(folder / f"{tag}_references.npz", rows, {
         name: np.array([classifier_loss_scores(r, s.images, s.labels, torch.device("cpu")) for r in references]
                        ).reshape(len(references), len(s)) for name, s in sets.items()})

@@ -35,7 +35,9 @@ class PlainLogScale(LogScale):
     """The log scale with PlainLogFormatter's labels, on the ticks matplotlib's would label; it
     takes the name "log", so every `xscale="log"` here gets it."""
 
-    def __init__(self, *args, **kwargs):  # matplotlib < 3.11 passes the axis first; later ones do not
+    # not dead: register_scale reads this signature; LogScale's own (axis first) draws a PendingDeprecationWarning
+    # from matplotlib 3.11, which passes no axis, while older ones pass it
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
 
     def set_default_locators_and_formatters(self, axis):

@@ -66,6 +66,11 @@ class AuditSets:
 
     NAMES = ("members", "nonmembers", "control")
 
+    def images(self, train, val, test) -> dict:
+        """{name: its images}, in NAMES' order: members from train, non-members from test, control from val."""
+        return {"members": train.subset(self.members), "nonmembers": test.subset(self.nonmembers),
+                "control": val.subset(self.control)}
+
 
 def audit_sets(n_train: int, n_val: int, n_test: int, most: int | None, seed: int) -> AuditSets:
     members, nonmembers = candidates(n_train, n_test, most, seed)

@@ -71,7 +71,7 @@ def main(ns, params):
     train, val, test = (ImageSet.load(path) for path in (ns.train, ns.val, ns.test))
     fake = ImageSet.load(ns.samples)
     rows = audit_sets(len(train), len(val), len(test), e.audit_candidates, e.seed)
-    sets = (train.subset(rows.members), test.subset(rows.nonmembers), val.subset(rows.control))
+    sets = tuple(rows.images(train, val, test).values())  # members, non-members, control
 
     fake_vecs = pixel_vectors(fake)
     scores = {"gan_leaks": [gan_leaks_scores(pixel_vectors(s), s.labels, fake_vecs, fake.labels)

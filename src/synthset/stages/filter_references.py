@@ -30,8 +30,7 @@ def main(ns, params):
     device = resolve_device(params.device)
     train, val, test = (ImageSet.load(path) for path in (ns.train, ns.val, ns.test))
     sets = audit_sets(len(train), len(val), len(test), e.audit_candidates, e.seed)
-    candidates = {"members": train.subset(sets.members), "nonmembers": test.subset(sets.nonmembers),
-                  "control": val.subset(sets.control)}
+    candidates = sets.images(train, val, test)
     count = e.audit_references if params.sample.keep == "agreeing" else 0
     pool = train.subset(outside(len(train), sets.members))
     if count and len(pool) < train.num_classes:
