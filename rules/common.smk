@@ -20,6 +20,8 @@ THREADS = config["threads"] or workflow.cores
 EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "fid_inception",
                                           "kid_subsets", "kid_subset_size", "prdc_k", "copy_quantile",
                                           "interval_bootstrap", "interval_confidence", "seed")]
+# what one classifier fit reads (synthset.params.ClassifyParams.RECIPE), for a stage that fits the recipe once
+CLASSIFY_RECIPE = [f"classify.{k}" for k in ("model", "epochs", "batch_size", "lr", "augment", "average_epochs", "seed")]
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
@@ -36,7 +38,7 @@ STAGE_PARAMS = {
                                                                          "interval_bootstrap", "interval_confidence",
                                                                          "seed")],
     "memorisation": ["device", "threads", "evaluate.copy_quantile"],
-    "filter_references": ["device", "threads", "classify", "sample.keep"] + [
+    "filter_references": ["device", "threads", "sample.keep"] + CLASSIFY_RECIPE + [
         f"evaluate.{k}" for k in ("audit_candidates", "audit_references", "seed")],
     "audit": ["device", "threads", "sample.keep"] + [f"evaluate.{k}" for k in ("audit_candidates", "audit_bootstrap",
                                                                 "audit_confidence", "audit_delta",

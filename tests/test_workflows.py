@@ -124,6 +124,30 @@ def test_dvc_yaml_writes_where_the_layout_module_says():
         assert stage.outs == {str(p) for p in layout.stage_outputs(kind, item or None)}, name
 
 
+def test_the_reference_filters_depend_on_the_classifier_recipe_alone():
+    """filter_references fits the filter's recipe (ClassifyParams.RECIPE) a few times: it depends on
+    those keys, not on `seeds` (more baseline classifiers for tighter intervals) nor `reference`, so
+    neither retrains its minutes of fits. Every classify key is either in the recipe or named here,
+    so a new one cannot be left out by accident; fit_recipe reads the recipe and nothing else."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from synthset.classify import fit_recipe
+    from synthset.imagesets import ImageSet
+    from synthset.params import ClassifyParams
+
+    assert set(ClassifyParams.model_fields) == set(ClassifyParams.RECIPE) | {"seeds", "reference"}
+    recipe = {f"classify.{k}" for k in ClassifyParams.RECIPE}
+    declared = {p for p in dvc_stages(ROOT)["filter_references"].params if p.startswith("classify")}
+    assert declared == recipe
+    rng = np.random.default_rng(0)
+    images = ImageSet(rng.integers(0, 256, (8, 8, 8, 1), dtype=np.uint8), np.arange(8) % 2, ["a", "b"])
+    only_the_recipe = SimpleNamespace(model="softmax", epochs=1, batch_size=4, lr=0.01, augment=[], average_epochs=0,
+                                      seed=0)
+    assert fit_recipe(images, only_the_recipe, torch.device("cpu"))(torch.zeros(1, 1, 8, 8)).shape == (1, 2)
+
+
 def test_every_stage_depends_on_the_code_it_imports():
     """dvc.yaml's code deps are the stage script's imports, followed through the package."""
     for name, stage in dvc_stages(ROOT).items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -98,6 +98,10 @@ class SampleParams(Strict):
 
 class ClassifyParams(Strict):
     """The classifier used for every utility number (seed 003's LeNet by default)."""
+
+    # What one fit reads (classify.fit_recipe): a stage that trains the recipe once, as filter_references does,
+    # depends on these keys only, so that more `seeds` (tighter intervals) does not retrain it
+    RECIPE: ClassVar[tuple[str, ...]] = ("model", "epochs", "batch_size", "lr", "augment", "average_epochs", "seed")
 
     model: Literal["softmax", "lenet", "resnet8", "resnet14", "resnet20", "resnet18"]
     reference: Literal["softmax", "lenet", "resnet8", "resnet14", "resnet20", "resnet18"] | None = Field(
