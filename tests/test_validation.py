@@ -20,6 +20,7 @@ from synthset.data import load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
 from synthset.params import ParamsError, load_params
 from synthset.presets import apply_preset
+from synthset import validation
 from synthset.validation import nested_overrides, score_on_val
 
 
@@ -118,6 +119,16 @@ def test_classify_overrides_change_the_classifier_scored_not_the_filter_that_pic
         assert r["real_acc_val"] == real.result["accuracy"] and r["real_acc_val_seeds"] == [real.result["accuracy"]]
     assert results[0]["real_acc_val"] != results[1]["real_acc_val"]  # 1 epoch against 3: two recipes
     assert "real_acc_val" not in results[2]  # params.yaml's own recipe: the filter is that bar
+    # a recipe scored before: its real score is read back, not fitted again (the photo judge takes minutes a seed)
+    fits = []
+    monkeypatch.setattr(validation, "fit_scored", lambda *a, **k: fits.append(k["desc"]) or fit_scored(*a, **k))
+    cli(["validate", "cdcgan", "-S", "classify.epochs=1", "--params", str(params), "--prepared",
+         str(tmp_path / "prepared"), "--filter", str(tmp_path / "no-filter"), "--seeds", "1",
+         "--log", str(tmp_path / "log.jsonl")])
+    again = json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])
+    assert fits and "real train split on val" not in fits, fits  # only the generated images' classifier
+    assert again["real_acc_val"] == results[0]["real_acc_val"]
+    assert len(list((tmp_path / "results" / "validation" / "real").glob("*.json"))) == 2  # epochs 1 and 3
 
 
 def test_overrides_are_dvc_style_keys_with_yaml_values():

@@ -107,6 +107,11 @@ class Layout:
         train split and classifier recipe (`key`); outside every stage's outputs."""
         return self.results / "validation" / f"filter-{key}"
 
+    def validation_real(self) -> Path:
+        """The real train split's validation scores under each `-S classify.*` recipe validate was
+        given, a file per splits, recipe and seeds (validation.real_under_recipe)."""
+        return self.results / "validation" / "real"
+
     def validation_checkpoints(self) -> Path:
         """`synthset validate`'s resumable training checkpoints, a folder per arch and settings."""
         return self.results / "validation" / "checkpoints"
