@@ -326,6 +326,14 @@ def test_dvc_repro_then_nothing_to_do_then_experiment(built_project: Path):
     assert dvc_changed(project) == {"preprocess"}
     params.write_text(before)
 
+    # more baseline classifiers (tighter intervals) rerun the stages that train them, not the reference filters
+    seeds, n = re.subn(r"^(  seeds:) (\d+)", lambda m: f"{m.group(1)} {int(m.group(2)) + 1}", before, flags=re.M)
+    assert n == 1, before
+    params.write_text(seeds)
+    changed = dvc_changed(project)
+    assert "train_classifier" in changed and "filter_references" not in changed, changed
+    params.write_text(before)
+
     # the report's grid size reruns the report alone
     params.write_text(params.read_text().replace("grid_per_class: 4", "grid_per_class: 3"))
     assert dvc_changed(project) == {"report"}
