@@ -2,8 +2,11 @@
 what makes an image easy for any classifier, and leave what the filter learned from it; the
 filter_references stage trains them on the train images that are no candidate, as the audit picks
 its candidates."""
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -126,3 +129,41 @@ def test_the_stage_trains_nothing_when_no_filter_is_released_and_refuses_an_empt
     assert "no reference filter: sample.keep is all" in proc.stdout
     _, proc = run_stage(tmp_path, train, val, test)  # 40 train, 40 test: every train digit is a candidate
     assert proc.returncode != 0 and "every train image is a member candidate" in proc.stderr
+
+
+def test_a_killed_stage_starts_again_after_its_last_finished_fit(digits, tmp_path):
+    """Killed with -9 after its first reference filter, the stage run again reuses that fit (the photo
+    preset's take minutes each) and writes what an uninterrupted run writes, bit for bit; the kept fits
+    go when it ends."""
+    train, val, test = digits.subset(slice(0, 60)), digits.subset(slice(60, 80)), digits.subset(slice(80, 120))
+    params = shipped({"device": "cpu", "threads": 1, "sample": {"keep": "agreeing"},
+                      "classify": {"model": "lenet", "epochs": 150, "batch_size": 20, "average_epochs": 10,
+                                   "augment": ["translation"]},
+                      "evaluate": {"audit_candidates": 20, "audit_references": 3}})
+    for run in ("whole", "killed"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "params.yaml").write_text(yaml.safe_dump(params.model_dump()))
+        for name, s in (("train", train), ("val", val), ("test", test)):
+            s.save(tmp_path / run / f"{name}.npz")
+    command = [sys.executable, "-m", "synthset.stages.filter_references", "--train", "train.npz", "--val", "val.npz",
+               "--test", "test.npz", "--out", "references.npz"]
+    subprocess.run(command, cwd=tmp_path / "whole", check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(command, cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list((killed / "results/checkpoints/fits").glob("*/*.pt")):
+        assert proc.poll() is None, "the stage ended before a fit was kept"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = len(list((killed / "results/checkpoints/fits").glob("*/*.pt")))
+    assert 1 <= kept < 3 and not (killed / "references.npz").exists(), "killed after its last fit: make fits longer"
+
+    again = subprocess.run(command, cwd=killed, capture_output=True, text=True, check=True)
+    assert again.stderr.count("a fit finished before this stage was stopped, reused") == kept, again.stderr[-2000:]
+    whole, resumed = np.load(tmp_path / "whole/references.npz"), np.load(killed / "references.npz")
+    assert sorted(whole.files) == sorted(resumed.files)
+    for name in whole.files:
+        assert np.array_equal(whole[name], resumed[name]), name
+    assert not list((killed / "results/checkpoints/fits").iterdir()), "the kept fits go when the stage ends"

@@ -13,6 +13,7 @@ from ..imagesets import ImageSet
 from ..pixels import to_tensor
 from ..train.augment import diff_augment
 from .models import build_classifier
+from .resume import fit_key, fit_kept
 
 
 def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: float, seed: int,
@@ -88,8 +89,15 @@ def fit_scored(train: ImageSet, test: ImageSet, c, device: torch.device, desc: s
 
 
 def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier") -> torch.nn.Module:
-    """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number."""
-    return fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs, c.augment)
+    """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number. Inside a
+    stage, a fit that a stopped run of the stage finished is reused (classify/resume.py)."""
+    recipe = {"model": c.model, "epochs": c.epochs, "batch_size": c.batch_size, "lr": c.lr, "seed": c.seed,
+              "average_epochs": c.average_epochs, "augment": list(c.augment)}
+    return fit_kept(
+        fit_key(train, recipe, device),
+        lambda: fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs, c.augment),
+        lambda: build_classifier(c.model, train.image_shape, train.num_classes).to(
+            device, memory_format=torch.channels_last), desc)
 
 
 @torch.no_grad()

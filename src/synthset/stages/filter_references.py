@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from ..classify import fit_recipe
+from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..imagesets import ImageSet
 from ..metrics.audit import audit_sets, classifier_loss_scores, outside, save_references
@@ -56,4 +57,4 @@ if __name__ == "__main__":
     p.add_argument("--val", required=True)
     p.add_argument("--test", required=True)
     p.add_argument("--out", required=True, help="npz of the candidates' rows and every reference's score of each")
-    _cli.run(main, p)
+    _cli.run(keeping_fits(main), p)

@@ -23,6 +23,7 @@ from ..baselines.pca import pca_images
 from ..baselines.scoring import References, score_set
 from ..classify import fake_subset, fit_scored
 from ..classify.load import load_classifier
+from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..figures.pca import pca_curve_png
 from ..files import atomic_path, read_json, write_json
@@ -115,4 +116,4 @@ if __name__ == "__main__":
     p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
     p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")
     p.add_argument("--real-inception", help="inception_real's features of the real splits (default: computed here)")
-    _cli.run(main, p)
+    _cli.run(keeping_fits(main), p)
