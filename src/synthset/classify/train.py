@@ -10,6 +10,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from ..imagesets import ImageSet
+from ..params import ClassifyParams
 from ..pixels import to_tensor
 from ..train.augment import diff_augment
 from .models import build_classifier
@@ -91,10 +92,8 @@ def fit_scored(train: ImageSet, test: ImageSet, c, device: torch.device, desc: s
 def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier") -> torch.nn.Module:
     """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number. Inside a
     stage, a fit that a stopped run of the stage finished is reused (classify/resume.py)."""
-    recipe = {"model": c.model, "epochs": c.epochs, "batch_size": c.batch_size, "lr": c.lr, "seed": c.seed,
-              "average_epochs": c.average_epochs, "augment": list(c.augment)}
     return fit_kept(
-        fit_key(train, recipe, device),
+        fit_key(train, {k: getattr(c, k) for k in ClassifyParams.RECIPE}, device),
         lambda: fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs, c.augment),
         lambda: build_classifier(c.model, train.image_shape, train.num_classes).to(
             device, memory_format=torch.channels_last), desc)

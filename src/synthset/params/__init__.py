@@ -99,8 +99,8 @@ class SampleParams(Strict):
 class ClassifyParams(Strict):
     """The classifier used for every utility number (seed 003's LeNet by default)."""
 
-    # What one fit reads (classify.fit_recipe): a stage that trains the recipe once, as filter_references does,
-    # depends on these keys only, so that more `seeds` (tighter intervals) does not retrain it
+    # What one fit reads (classify.fit_recipe, and the name its kept fits go by): a stage that trains the recipe
+    # once, as filter_references does, depends on these keys only, so more `seeds` (tighter intervals) retrains none
     RECIPE: ClassVar[tuple[str, ...]] = ("model", "epochs", "batch_size", "lr", "augment", "average_epochs", "seed")
 
     model: Literal["softmax", "lenet", "resnet8", "resnet14", "resnet20", "resnet18"]
