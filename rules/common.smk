@@ -21,7 +21,8 @@ EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features"
                                           "kid_subsets", "kid_subset_size", "prdc_k", "copy_quantile",
                                           "interval_bootstrap", "interval_confidence", "seed")]
 # what one classifier fit reads (synthset.params.ClassifyParams.RECIPE), for a stage that fits the recipe once
-CLASSIFY_RECIPE = [f"classify.{k}" for k in ("model", "epochs", "batch_size", "lr", "augment", "average_epochs", "seed")]
+CLASSIFY_RECIPE = [f"classify.{k}" for k in ("model", "epochs", "batch_size", "lr", "augment", "average_epochs",
+                                              "seed")]
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
