@@ -143,8 +143,8 @@ def test_confusion_counts_match_sklearn():
 def test_a_fit_kept_by_a_stage_that_failed_comes_back_with_its_weights_and_random_state(digits, tmp_path):
     """Inside a stage (classify.resume.kept_fits) a finished fit is kept; the same fit in the next try
     is not trained again: it returns the same weights and leaves torch's random state where the fit
-    left it, so what the stage draws next is the same. Another recipe is fitted anew; the folder goes
-    when the stage ends well."""
+    left it, so what the stage draws next is the same. Another seed, or the same images under other
+    class names, is fitted anew; the folder goes when the stage ends well."""
     from types import SimpleNamespace
 
     from synthset.classify import fit_recipe
@@ -168,5 +168,7 @@ def test_a_fit_kept_by_a_stage_that_failed_comes_back_with_its_weights_and_rando
         assert not again.training
         other = fit_recipe(train, SimpleNamespace(**{**vars(recipe), "seed": 4}), CPU)
         assert not torch.equal(next(other.parameters()), next(first.parameters()))
-        assert len(list(folder.glob("*.pt"))) == 2
+        renamed = ImageSet(train.images, train.labels, [*train.class_names[:-1], "another name"])
+        fit_recipe(renamed, recipe, CPU)  # the same pixels and labels under other classes: a fit of its own
+        assert len(list(folder.glob("*.pt"))) == 3
     assert not folder.exists()

@@ -4,7 +4,7 @@ from nothing: the photo preset's tstr makes several ResNet-14 fits of minutes ea
 filter_references four more, and DVC and Snakemake rerun a stopped stage whole.
 
 A fit is found again only under the same recipe, seed, device, thread count, training images (their
-bytes, labels and soft labels) and code, and it brings back the random state the fit left behind, so
+bytes, shape, labels, soft labels and class names) and code, and it brings back the random state the fit left behind, so
 a resumed stage writes what an uninterrupted one writes. The folder goes when the stage ends well;
 a stage that fails keeps it for the next try."""
 from __future__ import annotations
@@ -63,7 +63,8 @@ def _code() -> bytes:
 
 def fit_key(train: ImageSet, recipe: dict, device: torch.device) -> str:
     """Names a fit by everything its weights depend on."""
-    h = hashlib.sha256(json.dumps({**recipe, "device": str(device), "threads": torch.get_num_threads()},
+    h = hashlib.sha256(json.dumps({**recipe, "device": str(device), "threads": torch.get_num_threads(),
+                                   "shape": train.images.shape, "classes": train.class_names},
                                   sort_keys=True, default=str).encode())
     h.update(_code())
     for array in (train.images, train.labels, train.soft):
