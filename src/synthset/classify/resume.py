@@ -4,9 +4,10 @@ from nothing: the photo preset's tstr makes several ResNet-14 fits of minutes ea
 filter_references four more, and DVC and Snakemake rerun a stopped stage whole.
 
 A fit is found again only under the same recipe, seed, device, thread count, training images (their
-bytes, shape, labels, soft labels and class names) and code, and it brings back the random state the fit left behind, so
-a resumed stage writes what an uninterrupted one writes. The folder goes when the stage ends well;
-a stage that fails keeps it for the next try."""
+bytes, shape, labels, soft labels and class names) and code, and it brings back the random state the
+fit left behind, so a resumed stage writes what an uninterrupted one writes. The folder goes when the
+stage ends well; a stage that fails keeps it for the next try. Outside a stage nothing is kept, and
+nothing is hashed."""
 from __future__ import annotations
 
 import contextlib
@@ -72,13 +73,13 @@ def fit_key(train: ImageSet, recipe: dict, device: torch.device) -> str:
     return h.hexdigest()[:24]
 
 
-def fit_kept(key: str, fit: Callable[[], torch.nn.Module], fresh: Callable[[], torch.nn.Module],
-             desc: str) -> torch.nn.Module:
-    """`fit()`, or, when a stopped run of this stage finished the same fit, its weights in `fresh()`
-    (the same architecture, on the device) with the random state that fit left behind."""
+def fit_kept(train: ImageSet, recipe: dict, device: torch.device, fit: Callable[[], torch.nn.Module],
+             fresh: Callable[[], torch.nn.Module], desc: str) -> torch.nn.Module:
+    """`fit()`, or, when a stopped run of this stage finished the same fit (of `recipe` on `train`),
+    its weights in `fresh()` (the same architecture, on the device) with the random state that fit left."""
     if _folder is None:
         return fit()
-    path = _folder / f"{key}.pt"
+    path = _folder / f"{fit_key(train, recipe, device)}.pt"
     if path.exists():
         kept = torch.load(path, weights_only=True)
         model = fresh()

@@ -14,7 +14,7 @@ from ..params import ClassifyParams
 from ..pixels import to_tensor
 from ..train.augment import diff_augment
 from .models import build_classifier
-from .resume import fit_key, fit_kept
+from .resume import fit_kept
 
 
 def fit(train: ImageSet, model_name: str, epochs: int, batch_size: int, lr: float, seed: int,
@@ -93,7 +93,7 @@ def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier
     """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number. Inside a
     stage, a fit that a stopped run of the stage finished is reused (classify/resume.py)."""
     return fit_kept(
-        fit_key(train, {k: getattr(c, k) for k in ClassifyParams.RECIPE}, device),
+        train, {k: getattr(c, k) for k in ClassifyParams.RECIPE}, device,
         lambda: fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs, c.augment),
         lambda: build_classifier(c.model, train.image_shape, train.num_classes).to(
             device, memory_format=torch.channels_last), desc)
