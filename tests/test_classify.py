@@ -141,26 +141,26 @@ def test_confusion_counts_match_sklearn():
 
 
 def test_a_fit_kept_by_a_stage_that_failed_comes_back_with_its_weights_and_random_state(digits, tmp_path):
-    """Inside a stage (classify.resume.kept_fits) a finished fit is kept; the same fit in the next try
+    """Inside a stage (synthset.resumable.keeping) a finished fit is kept; the same fit in the next try
     is not trained again: it returns the same weights and leaves torch's random state where the fit
     left it, so what the stage draws next is the same. Another seed, or the same images under other
     class names, is fitted anew; the folder goes when the stage ends well."""
     from types import SimpleNamespace
 
     from synthset.classify import fit_recipe
-    from synthset.classify.resume import kept_fits
+    from synthset.resumable import keeping
 
     train = digits[0].subset(slice(0, 100))
     recipe = SimpleNamespace(model="lenet", epochs=2, batch_size=16, lr=0.01, augment=["translation"],
                              average_epochs=1, seed=3)
     folder = tmp_path / "fits"
-    with pytest.raises(KeyboardInterrupt), kept_fits(folder):
+    with pytest.raises(KeyboardInterrupt), keeping(folder):
         first = fit_recipe(train, recipe, CPU)
         after_first = torch.get_rng_state()
         raise KeyboardInterrupt  # the stage stopped before its end
     assert len(list(folder.glob("*.pt"))) == 1
     torch.manual_seed(12345)  # the next try starts from other random state
-    with kept_fits(folder):
+    with keeping(folder):
         again = fit_recipe(train, recipe, CPU)
         assert torch.equal(torch.get_rng_state(), after_first)
         for (name, a), (_, b) in zip(first.state_dict().items(), again.state_dict().items()):

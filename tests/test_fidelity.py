@@ -184,6 +184,84 @@ def test_inception_fid_beside_the_table_tells_the_same_scene_from_another():
     assert out["kid_inception"] < out["kid_inception_floor"]
 
 
+@needs_inception
+def test_inception_features_a_stopped_stage_finished_are_read_back_not_computed_again(tmp_path):
+    """Inside a stage (synthset.resumable.keeping) each finished batch of Inception features is kept; a
+    stage stopped midway computes only the batches it had not finished when run again, and gives the
+    features an uninterrupted run gives, bit for bit. Other images are computed anew; the folder goes
+    when the stage ends well."""
+    from sklearn.datasets import load_sample_images
+
+    from synthset.resumable import keeping
+
+    china, flower = load_sample_images().images
+    photos = np.stack([im[r:r + 32, c:c + 32] for im in (china, flower) for r in (100, 200) for c in range(64, 256, 64)])
+    extract = InceptionExtractor(batch_size=4)  # 12 photos: 3 batches
+    whole = extract(photos)
+    folder = tmp_path / "kept"
+    with pytest.raises(KeyboardInterrupt), keeping(folder):
+        extract(photos[:8])  # the first two batches, then the stage is stopped
+        raise KeyboardInterrupt
+    assert len(list(folder.glob("inception-*.npy"))) == 2
+
+    network, computed = extract.model, []
+    extract.model = lambda x: computed.append(len(x)) or network(x)
+    with keeping(folder):
+        again = extract(photos)
+        assert computed == [4], "only the unfinished batch is computed"
+        extract(photos[::-1])
+        assert computed == [4, 4, 4, 4], "other images are computed anew"
+    assert np.array_equal(again, whole)
+    assert not folder.exists()
+
+
+@needs_inception
+def test_a_killed_inception_real_stage_starts_again_after_its_last_finished_batch(tmp_path):
+    """The inception_real stage (the photo preset's takes about 8 minutes), killed with -9 once it has
+    finished its first batch of 32 photos, run again: it reads that batch back, computes the rest, and
+    the kept batches go when it ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+    from conftest import shipped
+    from sklearn.datasets import load_sample_images
+
+    from synthset.imagesets import ImageSet
+
+    china, flower = load_sample_images().images
+    photos = np.stack([im[r:r + 32, c:c + 32] for im in (china, flower) for r in range(40, 340, 60)
+                       for c in range(40, 280, 60)])  # 40 crops of 32 px
+    labels = np.repeat([0, 1], 20)
+    ImageSet(photos, labels, ["china", "flower"]).save(tmp_path / "train.npz")
+    ImageSet(photos[::5], labels[::5], ["china", "flower"]).save(tmp_path / "test.npz")
+    params = shipped({"device": "cpu", "threads": 1, "evaluate": {"fid_inception": True}})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params.model_dump()))
+    command = [sys.executable, "-m", "synthset.stages.inception_real", "--train", "train.npz", "--test", "test.npz",
+               "--out", "real.npz"]
+    kept = tmp_path / "results" / "checkpoints" / "resume"
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(kept.glob("*/inception-*.npy")):
+        assert proc.poll() is None, "the stage ended before a batch was kept"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list(kept.glob("*/inception-*.npy"))) == 1 and not (tmp_path / "real.npz").exists()
+
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "inception: 1 of 2 batches finished before this stage was stopped, reused" in again.stderr, again.stderr
+    real = RealInception.load(tmp_path / "real.npz")
+    assert real.train.shape == (40, 2048) and real.test.shape == (8, 2048)
+    # the same photos, the same features, read back (rows 0 to 31) or computed (32 to 39); batched otherwise,
+    # so equal up to the float sums' order
+    np.testing.assert_allclose(real.test, real.train[::5], rtol=1e-4, atol=1e-5)
+    assert not list(kept.iterdir()), "the kept batches go when the stage ends"
+
+
 def test_real_inception_file_round_trips_and_an_empty_one_is_a_clear_error(tmp_path):
     real = RealInception(np.arange(6, dtype=np.float32).reshape(3, 2), np.ones((2, 2), np.float32), 1.5)
     real.save(tmp_path / "real.npz")

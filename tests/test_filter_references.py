@@ -152,12 +152,12 @@ def test_a_killed_stage_starts_again_after_its_last_finished_fit(digits, tmp_pat
     killed = tmp_path / "killed"
     proc = subprocess.Popen(command, cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while time.time() < deadline and not list((killed / "results/checkpoints/fits").glob("*/*.pt")):
+    while time.time() < deadline and not list((killed / "results/checkpoints/resume").glob("*/*.pt")):
         assert proc.poll() is None, "the stage ended before a fit was kept"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    kept = len(list((killed / "results/checkpoints/fits").glob("*/*.pt")))
+    kept = len(list((killed / "results/checkpoints/resume").glob("*/*.pt")))
     assert 1 <= kept < 3 and not (killed / "references.npz").exists(), "killed after its last fit: make fits longer"
 
     again = subprocess.run(command, cwd=killed, capture_output=True, text=True, check=True)
@@ -166,4 +166,4 @@ def test_a_killed_stage_starts_again_after_its_last_finished_fit(digits, tmp_pat
     assert sorted(whole.files) == sorted(resumed.files)
     for name in whole.files:
         assert np.array_equal(whole[name], resumed[name]), name
-    assert not list((killed / "results/checkpoints/fits").iterdir()), "the kept fits go when the stage ends"
+    assert not list((killed / "results/checkpoints/resume").iterdir()), "the kept fits go when the stage ends"

@@ -1,56 +1,25 @@
-"""Finished classifier fits kept while a stage runs, so that a stage stopped midway (killed, its
-cluster job preempted, the machine restarted) starts again after its last finished fit instead of
-from nothing: the photo preset's tstr makes several ResNet-14 fits of minutes each, its
-filter_references four more, and DVC and Snakemake rerun a stopped stage whole.
+"""Finished classifier fits kept while a stage runs (synthset.resumable): a stage stopped midway starts
+again after its last finished fit. The photo preset's tstr makes several ResNet-14 fits of minutes each,
+its filter_references four more.
 
 A fit is found again only under the same recipe, seed, device, thread count, training images (their
 bytes, shape, labels, soft labels and class names) and code, and it brings back the random state the
-fit left behind, so a resumed stage writes what an uninterrupted one writes. The folder goes when the
-stage ends well; a stage that fails keeps it for the next try. Outside a stage nothing is kept, and
-nothing is hashed."""
+fit left behind, so a resumed stage writes what an uninterrupted one writes. Outside a stage nothing is
+kept, and nothing is hashed."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 
 from ..files import atomic_path
 from ..imagesets import ImageSet
-
-# beside train_gan's checkpoints (git-ignored, no stage's output); not through layout.py, which every stage that
-# imports `classify` would then depend on
-FITS = Path("results") / "checkpoints" / "fits"
-_folder: Path | None = None
-
-
-@contextlib.contextmanager
-def kept_fits(folder: str | Path) -> Iterator[None]:
-    """Within it, fit_kept keeps each finished fit in `folder` and reuses those a stopped run left."""
-    global _folder
-    previous, _folder = _folder, Path(folder)
-    try:
-        yield
-        shutil.rmtree(_folder, ignore_errors=True)
-    finally:
-        _folder = previous
-
-
-def keeping_fits(main: Callable) -> Callable:
-    """A stage's main, run with its finished fits kept until it ends: one folder per stage and
-    arguments (a stage per generator has one per generator), under results/checkpoints/fits."""
-    @functools.wraps(main)
-    def run(ns, params):
-        command = hashlib.sha256("\0".join(sys.argv).encode()).hexdigest()[:12]
-        with kept_fits(FITS / f"{Path(sys.argv[0]).stem}-{command}"):
-            return main(ns, params)
-    return run
+from ..resumable import kept_path, keeping_now
 
 
 @functools.cache
@@ -77,9 +46,9 @@ def fit_kept(train: ImageSet, recipe: dict, device: torch.device, fit: Callable[
              fresh: Callable[[], torch.nn.Module], desc: str) -> torch.nn.Module:
     """`fit()`, or, when a stopped run of this stage finished the same fit (of `recipe` on `train`),
     its weights in `fresh()` (the same architecture, on the device) with the random state that fit left."""
-    if _folder is None:
+    if not keeping_now():  # nothing is kept, so nothing is hashed
         return fit()
-    path = _folder / f"{fit_key(train, recipe, device)}.pt"
+    path = kept_path(f"fit-{fit_key(train, recipe, device)}.pt")
     if path.exists():
         kept = torch.load(path, weights_only=True)
         model = fresh()

@@ -9,7 +9,10 @@ computed block by block so memory stays bounded however many images there are.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+
+from ..files import atomic_path
+from ..resumable import keeping_now, kept_path
 
 # --------------------------------------------------------------------------- FID
 
@@ -248,7 +254,8 @@ class InceptionExtractor:
 
     def __init__(self, path: str | Path | None = None, device: torch.device | str = "cpu", batch_size: int = 32):
         self.device = torch.device(device)
-        self.model = torch.jit.load(str(find_inception(path)), map_location=self.device).eval()
+        self.path = find_inception(path)
+        self.model = torch.jit.load(str(self.path), map_location=self.device).eval()
         self.batch_size = batch_size
 
     def preprocess(self, images: np.ndarray) -> torch.Tensor:
@@ -262,5 +269,33 @@ class InceptionExtractor:
         return (x / 128 - 1).clamp(-1, 0.9921875)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        return features_in_batches(lambda batch: self.model(self.preprocess(batch)), images,
-                                   self.batch_size, desc="inception")
+        if not keeping_now():
+            return features_in_batches(lambda batch: self.model(self.preprocess(batch)), images,
+                                       self.batch_size, desc="inception")
+        reused = []
+        features = features_in_batches(lambda batch: self._kept(batch, reused), images, self.batch_size,
+                                       desc="inception")
+        if reused:
+            print(f"inception: {len(reused)} of {-(-len(images) // self.batch_size)} batches finished before this "
+                  f"stage was stopped, reused", file=sys.stderr, flush=True)
+        return features
+
+    def _kept(self, batch: np.ndarray, reused: list) -> np.ndarray:
+        """One batch's features, kept while the stage runs (synthset.resumable): a stage stopped midway
+        reads the batches it finished (on the photo preset a generator's photos take minutes) and
+        computes the rest, the same features an uninterrupted run gives."""
+        key = hashlib.sha256(self._identity + repr((batch.shape, batch.dtype.str)).encode() + batch.tobytes())
+        path = kept_path(f"inception-{key.hexdigest()[:24]}.npy")
+        if path.exists():
+            reused.append(path)
+            return np.load(path)
+        features = self.model(self.preprocess(batch)).float().cpu().numpy()
+        with atomic_path(path) as tmp:
+            np.save(tmp, features)
+        return features
+
+    @functools.cached_property
+    def _identity(self) -> bytes:
+        """The network's file, the device and the thread count: what the features depend on beside the images."""
+        network = hashlib.sha256(Path(self.path).read_bytes()).digest()
+        return network + f"{self.device} {torch.get_num_threads()}".encode()

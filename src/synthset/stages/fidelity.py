@@ -16,6 +16,7 @@ from ..imagesets import ImageSet
 from ..metrics.features import feature_extractor, real_inception_for
 from ..metrics.fidelity import fid_beside, fidelity_table
 from ..metrics.recognition import gan_test
+from ..resumable import resumable
 from . import _cli
 
 
@@ -54,4 +55,4 @@ def main(ns, params):
 if __name__ == "__main__":
     p = _cli.evaluation_parser(__doc__, "folder for the GAN-test confusion matrix")
     p.add_argument("--real-inception", help="inception_real's features of the real splits (default: computed here)")
-    _cli.run(main, p)
+    _cli.run(resumable(main), p)

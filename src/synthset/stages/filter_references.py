@@ -18,10 +18,10 @@ import time
 import numpy as np
 
 from ..classify import fit_recipe
-from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..imagesets import ImageSet
 from ..metrics.audit import audit_sets, classifier_loss_scores, outside, save_references
+from ..resumable import resumable
 from . import _cli
 
 
@@ -57,4 +57,4 @@ if __name__ == "__main__":
     p.add_argument("--val", required=True)
     p.add_argument("--test", required=True)
     p.add_argument("--out", required=True, help="npz of the candidates' rows and every reference's score of each")
-    _cli.run(keeping_fits(main), p)
+    _cli.run(resumable(main), p)

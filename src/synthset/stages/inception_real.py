@@ -9,6 +9,7 @@ from ..device import resolve_device, seed_everything
 from ..imagesets import ImageSet
 from ..metrics.features import RealInception, inception_needed
 from ..metrics.fidelity import InceptionExtractor
+from ..resumable import resumable
 from . import _cli
 
 
@@ -32,4 +33,4 @@ if __name__ == "__main__":
     p.add_argument("--train", required=True, help="real train split")
     p.add_argument("--test", required=True, help="real test split")
     p.add_argument("--out", required=True, help="the features' .npz")
-    _cli.run(main, p)
+    _cli.run(resumable(main), p)

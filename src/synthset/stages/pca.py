@@ -23,7 +23,6 @@ from ..baselines.pca import pca_images
 from ..baselines.scoring import References, score_set
 from ..classify import fake_subset, fit_scored
 from ..classify.load import load_classifier
-from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..figures.pca import pca_curve_png
 from ..files import atomic_path, read_json, write_json
@@ -32,6 +31,7 @@ from ..metrics.features import real_inception_for
 from ..metrics.fidelity import fid_beside
 from ..intervals import ANSWERS, accuracy_interval, paired_difference
 from ..params import GRID_MAX_PER_CLASS
+from ..resumable import resumable
 from . import _cli
 
 
@@ -116,4 +116,4 @@ if __name__ == "__main__":
     p.add_argument("--metrics", required=True, help="JSON of the best n's numbers")
     p.add_argument("--curve", required=True, help="CSV of every n's numbers (a DVC plot)")
     p.add_argument("--real-inception", help="inception_real's features of the real splits (default: computed here)")
-    _cli.run(keeping_fits(main), p)
+    _cli.run(resumable(main), p)

@@ -24,12 +24,12 @@ import numpy as np
 
 from ..classify import evaluate, fit_recipe, fit_scored
 from ..classify.load import save_classifier
-from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png
 from ..files import atomic_path, write_json
 from ..imagesets import ImageSet
 from ..intervals import ANSWERS, accuracy_interval
+from ..resumable import resumable
 from . import _cli
 
 
@@ -70,4 +70,4 @@ if __name__ == "__main__":
     p.add_argument("--out", required=True, help="folder for the model and its confusion matrix")
     p.add_argument("--metrics", required=True, help="JSON of the baseline's accuracy")
     p.add_argument("--filter-out", help="folder for the filter classifier, trained on --train alone")
-    _cli.run(keeping_fits(main), p)
+    _cli.run(resumable(main), p)

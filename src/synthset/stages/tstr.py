@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ..classify import fake_subset, fit_scored, mixed_set
-from ..classify.resume import keeping_fits
 from ..device import resolve_device, seed_everything
 from ..figures.classify import confusion_png, mixed_curve_png
 from ..files import atomic_path, read_json, write_json
 from ..imagesets import ImageSet
 from ..intervals import ANSWER_SETS, ANSWERS, accuracy_interval, paired_difference
+from ..resumable import resumable
 from . import _cli
 
 
@@ -105,4 +105,4 @@ if __name__ == "__main__":
     p.add_argument("--out", required=True, help="folder for confusion matrices and the mixed curve")
     p.add_argument("--metrics", required=True, help="JSON of the accuracies")
     p.add_argument("--curve", required=True, help="CSV of accuracy against the real share (a DVC plot)")
-    _cli.run(keeping_fits(main), p)
+    _cli.run(resumable(main), p)
