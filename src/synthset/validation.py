@@ -22,6 +22,7 @@ import zc.lockfile
 
 from .classify import evaluate, fit_recipe, fit_scored
 from .classify.load import load_classifier, save_classifier
+from .classify.resume import fit_key
 from .device import resolve_device, seed_everything
 from .files import read_json, write_json
 from .filtering import keep_for, temperature_for
@@ -104,14 +105,15 @@ def real_under_recipe(recipe: ClassifyParams, filter_recipe: ClassifyParams | No
     """The real train split under the recipe scored, where `-S classify.*` made it differ from the filter's.
     The filter's accuracy is then no bar: on the vehicles' validation photos 60 epochs instead of 30 raised
     sngan's photos by 1.4 points and the real ones by 2.9, so generated-at-60 against real-at-30 showed a
-    gain that was the longer training's, not the images'. Kept in `cache` (a folder) per splits, recipe and
-    seeds: scoring several GANs under one new recipe fits the real photos once (the photo judge: minutes a seed)."""
+    gain that was the longer training's, not the images'. Kept in `cache` (a folder) per splits, recipe, seeds
+    and what a fit's weights depend on besides (device, threads, code: classify.resume.fit_key): scoring several
+    GANs under one new recipe fits the real photos once (the photo judge: minutes a seed)."""
     if filter_recipe is None or filter_recipe == recipe:
         return {}
-    key = hashlib.sha256(json.dumps({"recipe": recipe.model_dump(), "seeds": seeds}, sort_keys=True).encode())
-    for images in (train, val):
-        key.update(images.images.tobytes())
-        key.update(images.labels.tobytes())
+    key = hashlib.sha256(json.dumps({"seeds": seeds}).encode())  # with the fits' own key: device, threads, code
+    key.update(fit_key(train, {k: getattr(recipe, k) for k in ClassifyParams.RECIPE}, device).encode())
+    key.update(val.images.tobytes())
+    key.update(val.labels.tobytes())
     path = cache / f"{key.hexdigest()[:16]}.json" if cache is not None else None
     if path is not None and path.exists():
         return read_json(path)
