@@ -162,3 +162,27 @@ def test_the_attacks_interval_is_said_and_a_bar_inside_it_is_named(tpr, ci, deci
         assert ("either side" in text) == (bars == "bars")
     else:
         assert "spans the policy's bar" not in text
+
+
+@pytest.mark.parametrize("share, low, high, r_low, r_high, decision, spans", [
+    (0.092, 0.060, 0.140, 1.3, 2.5, CARE, "2x, `copies_max`"),  # sngan at 64 px on the vehicles: 9.2 % against 5.0
+    (0.042, 0.026, 0.062, 0.6, 1.4, RELEASE, "1x, `copies_ok`"),
+    (0.060, 0.040, 0.110, 0.9, 2.2, CARE, "1x, `copies_ok` and 2x, `copies_max`"),
+    (0.011, 0.007, 0.016, 0.15, 0.35, RELEASE, None),  # the default digits' sngan: wholly under copies_ok
+])
+def test_the_copy_shares_interval_is_said_and_a_bar_inside_it_is_named(share, low, high, r_low, r_high, decision,
+                                                                        spans):
+    """Like the attack's, the copies' part of the verdict reads the point estimate; the interval is said
+    beside it, and a policy bar inside its ratio's interval is named."""
+    copies = {"copy_share": share, "test_share": 0.05, "copy_share_low": low, "copy_share_high": high,
+              "copy_ratio_low": r_low, "copy_ratio_high": r_high, "interval_confidence": 0.95}
+    v = release_verdict({"acc_fake": 0.95, "acc_real": 0.96}, copies, RULES,
+                        {"tpr_at_0.01": 0.012, "auc": 0.51, "strongest": "gan_leaks_g"})
+    assert v.decision == decision
+    text = v.sentence()
+    assert f"{share:.1%} (95% interval {low:.1%} to {high:.1%}) of its images lie closer" in text
+    if spans:
+        assert f"which spans the policy's {'bars' if ' and ' in spans else 'bar'} of {spans}" in text
+        assert ("either side" in text) == (" and " in spans)
+    else:
+        assert "spans the policy's bar" not in text

@@ -4,12 +4,15 @@ The rules are the owner's policy, not something learnt from data: `report.releas
 params.yaml sets how far below the real baseline a synthetic set may fall and how many
 near-copies of training images it may hold, beside what unseen real images show, and how
 well the strongest membership-inference attack may do among those the release allows (its
-images, its generator, the filter classifier shipped with it). The worst of them decides: a useless set is not worth its privacy
-risk, and a useful set that copies or gives away its training images is not the owner's to
-give away. The attack is judged at its point estimate and said with its interval, and a bar inside that interval is named. Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
-usefulness that is missing asks for care. The discriminator is never released, so what an attack with it finds is said as
-what training remembers and decides nothing. A differential-privacy
-budget, when the generator was trained with one, is stated as the one formal guarantee.
+images, its generator, the filter classifier shipped with it). The worst of them decides: a
+useless set is not worth its privacy risk, and a useful set that copies or gives away its
+training images is not the owner's to give away. The attack and the copy share are judged at
+their point estimates and said with their intervals, and a bar inside an interval is named.
+Privacy evidence that is missing forbids a release (nothing then shows the set is safe);
+usefulness that is missing asks for care. The discriminator is never released, so what an
+attack with it finds is said as what training remembers and decides nothing. A
+differential-privacy budget, when the generator was trained with one, is stated as the one
+formal guarantee.
 """
 from __future__ import annotations
 
@@ -93,8 +96,9 @@ def _copies(privacy: dict, rules, reasons: list[str]) -> str:
                        "reproduce training images")
         return DO_NOT
     ratio = share / floor
-    said = (f"{share:.1%} of its images lie closer to a training image than most unseen real images do "
-            f"({floor:.1%} of unseen real images do)")
+    interval, straddle = _copies_noise(privacy, rules)
+    said = (f"{share:.1%}{interval} of its images lie closer to a training image than most unseen real images do "
+            f"({floor:.1%} of unseen real images do{straddle})")
     if ratio <= rules.copies_ok:
         reasons.append(f"{said}: no sign that it copies its training images")
         return RELEASE
@@ -103,6 +107,27 @@ def _copies(privacy: dict, rules, reasons: list[str]) -> str:
         return CARE
     reasons.append(f"{said}, over {rules.copies_max:g} times as many: it reproduces training images")
     return DO_NOT
+
+
+def _copies_noise(privacy: dict, rules) -> tuple[str, str]:
+    """The copy share's interval (memorisation's bootstrap over the generated images and the test images
+    that set the threshold), and, where its ratio to unseen images' share spans one of the policy's bars,
+    that this part of the verdict rests on the point estimate, as the attack's does."""
+    low, high = privacy.get("copy_share_low"), privacy.get("copy_share_high")
+    if not (isinstance(low, float) and isinstance(high, float)):
+        return "", ""
+    interval = f" ({privacy.get('interval_confidence', 0.95):.0%} interval {low:.1%} to {high:.1%})"
+    r_low, r_high = privacy.get("copy_ratio_low"), privacy.get("copy_ratio_high")
+    if not (isinstance(r_low, float) and isinstance(r_high, float)):
+        return interval, ""
+    spanned = [f"{bar:g}x, `{key}`" for bar, key in ((rules.copies_ok, "copies_ok"), (rules.copies_max, "copies_max"))
+               if r_low <= bar < r_high]
+    if not spanned:
+        return interval, ""
+    bars = f"bar of {spanned[0]}" if len(spanned) == 1 else f"bars of {spanned[0]} and {spanned[1]}"
+    side = "the other side" if len(spanned) == 1 else "either side"
+    return interval, (f"; {r_low:.2g} to {r_high:.2g} times their share, which spans the policy's {bars}: this part "
+                      f"of the verdict rests on the point estimate, and other draws could fall on {side}")
 
 
 def _dp_guarantee(trained: dict, audit: dict) -> str:

@@ -20,7 +20,7 @@ from ..imagesets import ImageSet
 from ..intervals import accuracy_interval
 from ..metrics.features import RealInception, feature_extractor
 from ..metrics.fidelity import fid, kid, prdc
-from ..metrics.memorisation import memorisation, pixel_vectors
+from ..metrics.memorisation import copy_share_interval, memorisation, pixel_vectors
 from ..metrics.recognition import gan_test
 from ..metrics.ssim import mean_ssim_to_references
 from ..params import Params
@@ -61,7 +61,7 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
               desc: str = "classifier") -> SetScores:
     """Train-on-synthetic accuracy of one classifier (seed classify.seed) on val, for choices, and
     on test, to report, with its interval over the test images; GAN-test and IS, FID/KID/PRDC, mean
-    SSIM and copy share."""
+    SSIM and copy share (with its interval)."""
     c, e = params.classify, params.evaluate
     started = time.perf_counter()
     scored = fit_scored(fake_subset(fake, e.fake_per_class, e.seed), refs.test, c, device, desc=desc, seeds=1)
@@ -73,11 +73,14 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
                **kid(refs.train_features, fake_features, e.kid_subsets, e.kid_subset_size, e.seed),
                **prdc(refs.train_features, fake_features, e.prdc_k)}
     copies = memorisation(refs.train_pixels, refs.train.labels, refs.test_pixels, refs.test.labels,
-                          pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile).summary
+                          pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile)
+    copied = copy_share_interval(copies.fake_dcr, copies.test_dcr, e.copy_quantile, e.interval_bootstrap,
+                                 e.interval_confidence, e.seed)
     ssim = mean_ssim_to_references(fake, refs.train, e.ssim_k, e.seed)
     numbers = {"acc_val": acc_val, **utility.as_dict("acc_fake"), "gan_test_accuracy": recognised["gan_test_accuracy"],
                "inception_score": recognised["inception_score"],
                **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
-               "mean_ssim": float(np.mean(ssim)), "copy_share": copies["copy_share"],
+               "mean_ssim": float(np.mean(ssim)), "copy_share": copies.summary["copy_share"],
+               "copy_share_low": copied["copy_share_low"], "copy_share_high": copied["copy_share_high"],
                "evaluate_seconds": time.perf_counter() - started}
     return SetScores(numbers, scored.correct)
