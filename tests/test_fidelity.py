@@ -320,3 +320,5 @@ def test_fidelity_stage_gives_the_same_numbers_from_the_shared_real_features(tmp
     assert seen == [12, 12, 12]
     assert shared.pop("inception_seconds") > 0 and alone.pop("inception_seconds") > 0
     assert shared == alone and shared["fid_inception"] > 0 and shared["fid_inception_floor"] > 0
+    assert shared["gan_test_accuracy_low"] <= shared["gan_test_accuracy"] <= shared["gan_test_accuracy_high"]
+    assert shared["gan_test_accuracy_low"] < shared["gan_test_accuracy_high"] or shared["gan_test_accuracy"] in (0, 1)

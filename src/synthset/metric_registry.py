@@ -61,7 +61,7 @@ METRICS = (
     Metric("precision", "fidelity", "Precision", "num", "realism", card=True),
     Metric("recall", "fidelity", "Recall", "num", "realism", card=True),
     Metric("mean", "ssim", "Mean SSIM", "num", "realism", card=True),
-    Metric("gan_test_accuracy", "fidelity", "GAN-test", "pct", "realism", card=True),
+    Metric("gan_test_accuracy", "fidelity", "GAN-test", "pct", "realism", card=True, interval=True),
     # privacy: copies, the strongest attack the release allows (audit's top-level numbers), DP
     Metric("copy_share", "memorisation", "Copies", "pct", "privacy", summary="copy_share", card=True, interval=True,
            summary_bounds=False),  # `dvc exp show` of the default run stays within summary.MAX_COLUMNS

@@ -67,7 +67,7 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
     scored = fit_scored(fake_subset(fake, e.fake_per_class, e.seed), refs.test, c, device, desc=desc, seeds=1)
     utility = accuracy_interval(scored.correct, e.interval_bootstrap, e.interval_confidence, e.seed)
     acc_val = evaluate(scored.model, refs.val, device)["accuracy"]
-    recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed)
+    recognised = gan_test(refs.classifier, fake, refs.test, device, e.seed, e.interval_bootstrap, e.interval_confidence)
     fake_features = refs.extract(fake.images)
     realism = {"fid": fid(refs.train_features, fake_features),
                **kid(refs.train_features, fake_features, e.kid_subsets, e.kid_subset_size, e.seed),
@@ -77,7 +77,8 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
     copied = copy_share_interval(copies.fake_dcr, copies.test_dcr, e.copy_quantile, e.interval_bootstrap,
                                  e.interval_confidence, e.seed)
     ssim = mean_ssim_to_references(fake, refs.train, e.ssim_k, e.seed)
-    numbers = {"acc_val": acc_val, **utility.as_dict("acc_fake"), "gan_test_accuracy": recognised["gan_test_accuracy"],
+    numbers = {"acc_val": acc_val, **utility.as_dict("acc_fake"),
+               **{k: recognised[k] for k in ("gan_test_accuracy", "gan_test_accuracy_low", "gan_test_accuracy_high")},
                "inception_score": recognised["inception_score"],
                **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
                "mean_ssim": float(np.mean(ssim)), "copy_share": copies.summary["copy_share"],

@@ -40,7 +40,8 @@ def main(ns, params):
                                 e.kid_subsets, e.kid_subset_size, e.seed))
         table["inception_seconds"] = round(time.perf_counter() - started, 1)  # the generated images' share
 
-    scores = gan_test(load_classifier(ns.classifier, device), fake, test, device, e.seed)
+    scores = gan_test(load_classifier(ns.classifier, device), fake, test, device, e.seed, e.interval_bootstrap,
+                      e.interval_confidence)
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     confusion_png(scores.pop("confusion"), fake.class_names, out / "confusion_gan_test.png",
