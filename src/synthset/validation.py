@@ -111,7 +111,7 @@ def real_under_recipe(recipe: ClassifyParams, filter_recipe: ClassifyParams | No
     if filter_recipe is None or filter_recipe == recipe:
         return {}
     key = hashlib.sha256(json.dumps({"seeds": seeds}).encode())  # with the fits' own key: device, threads, code
-    key.update(fit_key(train, {k: getattr(recipe, k) for k in ClassifyParams.RECIPE}, device).encode())
+    key.update(fit_key(train, recipe, device).encode())
     key.update(val.images.tobytes())
     key.update(val.labels.tobytes())
     path = cache / f"{key.hexdigest()[:16]}.json" if cache is not None else None

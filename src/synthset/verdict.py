@@ -120,14 +120,24 @@ def _copies_noise(privacy: dict, rules) -> tuple[str, str]:
     r_low, r_high = privacy.get("copy_ratio_low"), privacy.get("copy_ratio_high")
     if not (isinstance(r_low, float) and isinstance(r_high, float)):
         return interval, ""
-    spanned = [f"{bar:g}x, `{key}`" for bar, key in ((rules.copies_ok, "copies_ok"), (rules.copies_max, "copies_max"))
-               if r_low <= bar < r_high]
-    if not spanned:
+    inside = _bars_inside(r_low, r_high, [(rules.copies_ok, f"{rules.copies_ok:g}x, `copies_ok`"),
+                                          (rules.copies_max, f"{rules.copies_max:g}x, `copies_max`")])
+    if inside is None:
         return interval, ""
-    bars = f"bar of {spanned[0]}" if len(spanned) == 1 else f"bars of {spanned[0]} and {spanned[1]}"
-    side = "the other side" if len(spanned) == 1 else "either side"
+    bars, side = inside
     return interval, (f"; {r_low:.2g} to {r_high:.2g} times their share, which spans the policy's {bars}: this part "
                       f"of the verdict rests on the point estimate, and other draws could fall on {side}")
+
+
+def _bars_inside(low: float, high: float, bars: list[tuple[float, str]]) -> tuple[str, str] | None:
+    """The policy's bars (value, words) inside [low, high), in words, and the side another measurement could
+    fall on; None where the interval holds none."""
+    spanned = [words for value, words in bars if low <= value < high]
+    if not spanned:
+        return None
+    if len(spanned) == 1:
+        return f"bar of {spanned[0]}", "the other side"
+    return f"bars of {spanned[0]} and {spanned[1]}", "either side"
 
 
 def _dp_guarantee(trained: dict, audit: dict) -> str:
@@ -185,13 +195,12 @@ def _straddled(low: float | None, high: float | None, rules) -> str:
     any audit size a test split allows); where the interval spans one of the policy's bars, the
     verdict says that another audit of the same generator could fall on the other side (either side, where
     it spans both bars)."""
-    spanned = [f"{multiple * 0.01:.0%}, `{key}`" for multiple, key in ((rules.attack_ok, "attack_ok"),
-                                                                       (rules.attack_max, "attack_max"))
-               if low is not None and low <= multiple * 0.01 < high]
-    if not spanned:
+    inside = None if low is None else _bars_inside(
+        low, high, [(multiple * 0.01, f"{multiple * 0.01:.0%}, `{key}`")
+                    for multiple, key in ((rules.attack_ok, "attack_ok"), (rules.attack_max, "attack_max"))])
+    if inside is None:
         return ""
-    bars = f"bar of {spanned[0]}" if len(spanned) == 1 else f"bars of {spanned[0]} and {spanned[1]}"
-    side = "the other side" if len(spanned) == 1 else "either side"
+    bars, side = inside
     return (f" (the interval spans the policy's {bars}: this part of the verdict rests on the point estimate, "
             f"and a second audit could fall on {side})")
 

@@ -19,6 +19,7 @@ import torch
 
 from ..files import atomic_path
 from ..imagesets import ImageSet
+from ..params import ClassifyParams
 from ..resumable import kept_path, keeping_now
 
 
@@ -31,8 +32,10 @@ def _code() -> bytes:
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).digest()
 
 
-def fit_key(train: ImageSet, recipe: dict, device: torch.device) -> str:
-    """Names a fit by everything its weights depend on."""
+def fit_key(train: ImageSet, c, device: torch.device) -> str:
+    """Names a fit of the `classify` settings `c` by everything its weights depend on: the recipe's keys
+    (ClassifyParams.RECIPE; more `seeds` is the same fit), device, threads, images and code."""
+    recipe = {k: getattr(c, k) for k in ClassifyParams.RECIPE}
     h = hashlib.sha256(json.dumps({**recipe, "device": str(device), "threads": torch.get_num_threads(),
                                    "shape": train.images.shape, "classes": train.class_names},
                                   sort_keys=True, default=str).encode())
@@ -42,13 +45,13 @@ def fit_key(train: ImageSet, recipe: dict, device: torch.device) -> str:
     return h.hexdigest()[:24]
 
 
-def fit_kept(train: ImageSet, recipe: dict, device: torch.device, fit: Callable[[], torch.nn.Module],
+def fit_kept(train: ImageSet, c, device: torch.device, fit: Callable[[], torch.nn.Module],
              fresh: Callable[[], torch.nn.Module], desc: str) -> torch.nn.Module:
-    """`fit()`, or, when a stopped run of this stage finished the same fit (of `recipe` on `train`),
+    """`fit()`, or, when a stopped run of this stage finished the same fit (of the settings `c` on `train`),
     its weights in `fresh()` (the same architecture, on the device) with the random state that fit left."""
     if not keeping_now():  # nothing is kept, so nothing is hashed
         return fit()
-    path = kept_path(f"fit-{fit_key(train, recipe, device)}.pt")
+    path = kept_path(f"fit-{fit_key(train, c, device)}.pt")
     if path.exists():
         kept = torch.load(path, weights_only=True)
         model = fresh()

@@ -10,7 +10,6 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from ..imagesets import ImageSet
-from ..params import ClassifyParams
 from ..pixels import to_tensor
 from ..train.augment import diff_augment
 from .models import build_classifier
@@ -93,7 +92,7 @@ def fit_recipe(train: ImageSet, c, device: torch.device, desc: str = "classifier
     """`fit` with params.yaml's `classify` settings: the one recipe behind every utility number. Inside a
     stage, a fit that a stopped run of the stage finished is reused (classify/resume.py)."""
     return fit_kept(
-        train, {k: getattr(c, k) for k in ClassifyParams.RECIPE}, device,
+        train, c, device,
         lambda: fit(train, c.model, c.epochs, c.batch_size, c.lr, c.seed, device, desc, c.average_epochs, c.augment),
         lambda: build_classifier(c.model, train.image_shape, train.num_classes).to(
             device, memory_format=torch.channels_last), desc)

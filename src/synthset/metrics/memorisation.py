@@ -107,6 +107,8 @@ def memorisation(train_vecs, train_labels, test_vecs, test_labels, fake_vecs, fa
         "threshold": threshold,
         "copy_share": float((fake_dcr <= threshold).mean()),
         "test_share": float((test_dcr <= threshold).mean()),
+        # never 0: the threshold is at least the closest test image's distance
+        "copy_ratio": float((fake_dcr <= threshold).mean() / (test_dcr <= threshold).mean()),
         "copy_share_own_class_thresholds": (float((fake_dcr[judged] <= own_threshold[judged]).mean())
                                             if judged.any() else None),
         "copy_share_per_class": {name: e["copy_share"] for name, e in per_class.items()},
@@ -122,7 +124,8 @@ def memorisation(train_vecs, train_labels, test_vecs, test_labels, fake_vecs, fa
 
 def copy_share_interval(fake_dcr: np.ndarray, test_dcr: np.ndarray, quantile: float, resamples: int,
                         confidence: float, seed: int) -> dict:
-    """How far the copy share, and its ratio to unseen real images' share, could move: a percentile bootstrap
+    """The bounds of the copy share and of its ratio to unseen real images' share (memorisation's `copy_share`,
+    `copy_ratio`): a percentile bootstrap
     over the generated images and over the test images whose `quantile` of distances is the threshold. That
     threshold rests on few images (a 5 % quantile of 640 test photos on 32), so it moves the share more than
     the thousands of generated images do, and a ratio near the policy's bars (report.release.copies_ok,
@@ -140,9 +143,7 @@ def copy_share_interval(fake_dcr: np.ndarray, test_dcr: np.ndarray, quantile: fl
         ratios.append(share / (test <= threshold).mean(1))  # at least the closest test image: never 0
     shares, ratios = np.concatenate(shares), np.concatenate(ratios)
     tail = (1 - confidence) / 2 * 100
-    threshold = np.quantile(test_dcr, quantile)
     return {"copy_share_low": float(np.percentile(shares, tail)),
             "copy_share_high": float(np.percentile(shares, 100 - tail)),
-            "copy_ratio": float((fake_dcr <= threshold).mean() / (test_dcr <= threshold).mean()),
             "copy_ratio_low": float(np.percentile(ratios, tail)),
             "copy_ratio_high": float(np.percentile(ratios, 100 - tail))}
