@@ -210,6 +210,28 @@ def test_latent_search_finds_the_latent_behind_an_image_the_generator_can_draw()
     assert (blind < on).all() and blind.max() < -1e-3  # the random draws alone miss; the gradient steps find it
 
 
+def test_the_latent_search_of_a_released_pool_finds_what_any_of_its_generators_can_draw():
+    """A pool (dpmerf's) is released whole: an image that one member can draw is found, though the
+    pool's other member cannot draw it and the pool's own forward pass routes rows by their place."""
+    from synthset.models.pool import PooledGenerator
+
+    g = _LinearGenerator()
+    labels = torch.zeros(20, dtype=torch.long)
+    z = torch.randn(20, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        drawable = g(z / z.norm(dim=1, keepdim=True) * 8 ** 0.5, labels)
+    other = _LinearGenerator()
+    with torch.no_grad():  # another 8-dimensional family of 64-pixel images
+        other.w.weight.copy_(torch.randn(64, 8, generator=torch.Generator().manual_seed(5)) * 0.3)
+    pool = PooledGenerator(members=1, num_classes=1, latent_dim=8, channels=1, image_size=8, width=8)
+    pool.members = torch.nn.ModuleList([other, g])
+    kwargs = {"inits": 16, "restarts": 2, "steps": 200, "lr": 0.05, "seed": 0}
+    by_pool = latent_reconstruction_scores(pool, drawable, labels, **kwargs)
+    by_other = latent_reconstruction_scores(other, drawable, labels, **kwargs)
+    assert by_pool.min() > -1e-3 and by_other.max() < -1e-2  # found through g alone
+    assert np.array_equal(by_pool, np.maximum(by_other, latent_reconstruction_scores(g, drawable, labels, **kwargs)))
+
+
 def test_a_generator_that_never_saw_the_members_reveals_nothing(memorising, digits):
     """Members and non-members are both unseen by the GAN and the filter, and the 'released'
     images are other real images: no attack finds members, and no epsilon is implied."""

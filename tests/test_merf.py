@@ -1,7 +1,8 @@
 """The DP baseline, DP-MERF (dpmerf): its epsilon is the Gaussian mechanism's (cross-checked with
 Opacus's accountants), one image moves what it releases by no more than the sensitivity the noise
 is calibrated to, it learns its labels from real digits within its budget and loses them without
-one, and an interrupted run resumes to the same weights."""
+one, a pool of generators fits the one embedding each on its own, and an interrupted run resumes to the
+same weights."""
 import math
 import warnings
 
@@ -16,8 +17,10 @@ from hypothesis.extra.numpy import arrays
 from synthset.classify import fit, predict_proba
 from synthset.data import load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
+from synthset.models.pool import PooledGenerator
 from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
+from synthset.models import generator_kwargs
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.merf import (
     SENSITIVITY,
@@ -196,3 +199,42 @@ def test_an_interrupted_run_resumes_to_the_same_weights_and_spends_the_same_epsi
     for (name, x), y in zip(whole.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(x, y), name
     assert spent_resumed.spent() == spent.spent() and torch.equal(spent_resumed.mean, spent.mean)
+
+
+def test_a_pool_draws_row_i_from_member_i_mod_k_and_a_pool_of_one_is_its_generator():
+    torch.manual_seed(0)
+    kwargs = {"num_classes": 3, "latent_dim": 4, "channels": 1, "image_size": 8, "width": 4}
+    pool = PooledGenerator(members=3, **kwargs).eval()
+    z, labels = torch.randn(10, 4), torch.arange(10) % 3
+    with torch.no_grad():
+        out = pool(z, labels)
+        for j, member in enumerate(pool.members):
+            assert torch.equal(out[j::3], member(z[j::3], labels[j::3]))
+        assert torch.allclose(pool(z[:2], labels[:2]), out[:2], atol=1e-6)  # fewer rows than members: the first draw
+    torch.manual_seed(0)
+    one = PooledGenerator(members=1, **kwargs).eval()
+    with torch.no_grad():
+        assert torch.equal(one(z, labels), one.members[0](z, labels))
+    with pytest.raises(ValueError, match="at least one"):
+        PooledGenerator(members=0, **kwargs)
+
+
+def test_a_pool_of_generators_fits_the_one_embedding_each_on_its_own(mnist14, tmp_path):
+    """Two generators fitted to one release spend what one does (the same noisy embedding), each comes
+    closer to it than it started, and they draw different digits for the same noise."""
+    p = merf_params(generators=2, epochs=4, batch_size=100, lr=3e-3)
+    untrained = PooledGenerator(**{**generator_kwargs(10, mnist14.image_shape, p)}).eval()
+    pool, embedding = train(mnist14, p, tmp_path / "pool")
+    _, single = train(mnist14, merf_params(generators=1, epochs=1), tmp_path / "one")
+    assert torch.equal(embedding.mean, single.mean) and embedding.spent() == single.spent()
+    assert len(pool.members) == 2
+    features = image_features(mnist14.image_shape, p, torch.Generator().manual_seed(1))  # train_merf's, at seed 0
+    labels = torch.arange(10).repeat_interleave(50)
+    z = torch.randn(len(labels), p.latent_dim, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        def loss(g):
+            return mmd_loss(features(g(z, labels)), labels, embedding).item()
+        before = [loss(m) for m in untrained.members]
+        after = [loss(m) for m in pool.members]
+        assert max(after) < 0.5 * min(before), (before, after)
+        assert (pool.members[0](z, labels) - pool.members[1](z, labels)).abs().mean() > 0.05

@@ -132,7 +132,13 @@ def latent_reconstruction_scores(generator: torch.nn.Module, images: torch.Tenso
     The `inits` random latents per candidate are scored in one forward pass each and the best
     `restarts` are refined by `steps` of Adam on the squared error plus Chen et al.'s latent
     prior term, `norm_weight` (||z||^2 - dim)^2, which keeps z where G was trained; the score is
-    the best distance seen. The generator is in eval mode, so each latent moves on its own."""
+    the best distance seen. The generator is in eval mode, so each latent moves on its own.
+    A pool of generators (models/pool.py) is released whole: each is searched, and a candidate's score
+    is its best reconstruction by any of them."""
+    members = getattr(generator, "members", None)
+    if members is not None and len(members) > 1:
+        return np.max([latent_reconstruction_scores(m, images, labels, inits, restarts, steps, lr, seed, norm_weight,
+                                                    batch_size) for m in members], axis=0)
     device = images.device
     gen = torch.Generator().manual_seed(seed)
     generator = generator.eval().requires_grad_(False)

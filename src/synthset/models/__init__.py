@@ -2,7 +2,8 @@
 
 Every generator answers `G(z, labels) -> images in [-1, 1]`, so sampling, the release
 and evaluation do not care whether a model is conditional, one GAN per class, or a
-diffusion model denoising z (ddpm.py). DP-MERF (dpmerf) samples with cdcgan's generator.
+diffusion model denoising z (ddpm.py). DP-MERF (dpmerf) samples with cdcgan's generator, or
+several of them fitted to one embedding (pool.py).
 Every conditional arch file defines `Generator(num_classes, latent_dim, channels,
 image_size, width, capacity, norm)` and `Discriminator(num_classes, channels,
 image_size, width, capacity, depth, leaky_slope)` whose `D(x, labels)` gives one raw
@@ -15,6 +16,7 @@ from torch import nn
 from . import cdcgan, cdcgan_dp, cdcgan_late, cgan, sngan, wgan_gp
 from .dcgan import PerClassDCGAN
 from .ddpm import DiffusionGenerator
+from .pool import PooledGenerator
 from .factory import build_pair, generator_kwargs, generator_spec, sampling_generator
 
 ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
@@ -27,7 +29,7 @@ ARCHS: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
 }
 
 GENERATORS: dict[str, type[nn.Module]] = {"dcgan": PerClassDCGAN, **{name: g for name, (g, _) in ARCHS.items()},
-                                          "ddpm": DiffusionGenerator, "dpmerf": cdcgan.Generator}
+                                          "ddpm": DiffusionGenerator, "dpmerf": PooledGenerator}
 
 __all__ = ["ARCHS", "GENERATORS", "build_generator", "build_pair", "generator_kwargs", "generator_spec",
            "sampling_generator"]

@@ -18,9 +18,9 @@ def generator_kwargs(num_classes: int, image_shape: tuple[int, int, int],
                 "layers_per_block": p.layers_per_block, "attention": p.attention, "timesteps": p.timesteps,
                 "beta_schedule": p.beta_schedule, "sampler": p.sampler, "sampling_steps": p.sampling_steps,
                 "guidance_scale": p.guidance_scale}
-    if isinstance(p, MerfParams):  # cdcgan's generator
-        return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
-                "width": p.width, "capacity": 1, "norm": "batch"}
+    if isinstance(p, MerfParams):  # cdcgan's generator, `generators` of them (models/pool.py)
+        return {"members": p.generators, "num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c,
+                "image_size": h, "width": p.width, "capacity": 1, "norm": "batch"}
     return {"num_classes": num_classes, "latent_dim": p.latent_dim, "channels": c, "image_size": h,
             "width": p.width, "capacity": p.capacity, "norm": p.norm}
 

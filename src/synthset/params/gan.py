@@ -163,6 +163,9 @@ class MerfParams(Strict):
         "one value serves every image size"))
     latent_dim: int = Field(..., ge=1)
     width: int = Field(..., ge=1, description="the generator's channels next to the image, as the GANs' width")
+    generators: int = Field(..., ge=1, description=(
+        "generators fitted to the one noisy embedding, each from other initial weights, each drawing an equal "
+        "share of the samples: post-processing, so no further privacy; training takes this many times as long"))
     epochs: int = Field(..., ge=1, description="an epoch: train images / batch_size generator steps")
     batch_size: int = Field(..., ge=2, description="generated images per step, the same number of each class")
     lr: float = Field(..., gt=0)

@@ -10,8 +10,8 @@ replacing one image moves the mean by at most sqrt(2) / n (SENSITIVITY), so nois
 sigma * sqrt(2) / n makes it (epsilon, delta)-DP with epsilon from Balle & Wang's analytic
 Gaussian mechanism, exact for one release. The generator then matches the noisy per-class means
 (maximum mean discrepancy in the features), with each class weighted by its noisy count; it never
-sees an image, so it and its samples are post-processing and cost no further privacy. n is public
-(replace-one adjacency).
+sees an image, so it and its samples are post-processing and cost no further privacy; so do
+`generators` of them fitted to the same embedding (models/pool.py). n is public (replace-one adjacency).
 """
 from __future__ import annotations
 
@@ -192,17 +192,19 @@ def train_merf(arch: str, train: ImageSet, p: MerfParams, device: torch.device, 
         g.train()
         for _ in range(steps_per_epoch):
             labels = torch.arange(k).repeat_interleave(max(2, p.batch_size // k)).to(device)
-            z = torch.randn(len(labels), p.latent_dim, generator=gen).to(device)
-            loss = mmd_loss(features(g(z, labels)), labels, target)
+            # each of the pool's generators fits the embedding on its own batch; one Adam over their sum is
+            # each one's own Adam (it acts on every weight alone, and a loss reaches its generator's weights only)
+            losses = [mmd_loss(features(member(torch.randn(len(labels), p.latent_dim, generator=gen).to(device),
+                                                labels)), labels, target) for member in g.members]
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            sum(losses).backward()
             opt.step()
             step += 1
-            stats = {"mmd": loss.item()}
+            stats = {"mmd": sum(loss.item() for loss in losses) / len(losses)}
             check_finite(stats, arch, step, epoch)
             log.step(stats)
             bar.set_postfix(mmd=f"{stats['mmd']:.3g}")
-        return steps_per_epoch * len(labels), step
+        return steps_per_epoch * len(labels) * len(g.members), step
 
     trainee = SimpleNamespace(
         run_epoch=run_epoch, draw_grid=lambda epoch: log.progress_grid(g, fixed_z, epoch=epoch),
