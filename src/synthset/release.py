@@ -52,9 +52,12 @@ def model_card(spec: dict, metrics: dict, filtered: bool = False, verdict: str |
     dp = spec.get("dp")
     lines += ["## Privacy", ""]
     if dp and spec["arch"] in MERF_ARCHS:
-        lines += [f"The generator never saw a private image: it was fitted to the train split's mean random-feature "
-                  f"embedding, released once with Gaussian noise (DP-MERF): epsilon {dp['dp_epsilon']:.3g} at delta "
-                  f"{dp['dp_delta']:.0e}. It and every image it draws are covered by the same guarantee.", ""]
+        k = spec["kwargs"].get("members", 1)
+        who, was, draw = (("The generator", "it was", "it draws") if k == 1 else
+                          (f"The {k} generators (each draws an equal share of every batch)", "each was", "they draw"))
+        lines += [f"{who} never saw a private image: {was} fitted to the train split's mean random-feature embedding, "
+                  f"released once with Gaussian noise (DP-MERF): epsilon {dp['dp_epsilon']:.3g} at delta "
+                  f"{dp['dp_delta']:.0e}. Every image {draw} is covered by the same guarantee.", ""]
     elif dp:
         lines += [f"The discriminator, the only network that saw the private images, was trained with DP-SGD (Opacus): "
                   f"epsilon {dp['dp_epsilon']:.3g} at delta {dp['dp_delta']:.0e}, over {dp['dp_steps']} steps. "
