@@ -211,6 +211,7 @@ def test_a_pool_draws_row_i_from_member_i_mod_k_and_a_pool_of_one_is_its_generat
         for j, member in enumerate(pool.members):
             assert torch.equal(out[j::3], member(z[j::3], labels[j::3]))
         assert torch.allclose(pool(z[:2], labels[:2]), out[:2], atol=1e-6)  # fewer rows than members: the first draw
+        assert pool(z[:0], labels[:0]).shape == (0, *out.shape[1:])
     torch.manual_seed(0)
     one = PooledGenerator(members=1, **kwargs).eval()
     with torch.no_grad():

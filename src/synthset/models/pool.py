@@ -25,7 +25,7 @@ class PooledGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         k = len(self.members)
-        if k == 1:
+        if k == 1 or len(z) == 0:
             return self.members[0](z, labels)
         parts = [(j, g(z[j::k], labels[j::k])) for j, g in enumerate(self.members) if j < len(z)]
         out = parts[0][1].new_empty((len(z), *parts[0][1].shape[1:]))
