@@ -152,12 +152,13 @@ def test_a_killed_stage_starts_again_after_its_last_finished_fit(digits, tmp_pat
     killed = tmp_path / "killed"
     proc = subprocess.Popen(command, cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while time.time() < deadline and not list((killed / "results/checkpoints/resume").glob("*/*.pt")):
+    # finished fits only: a fit being written sits beside them under a hidden temporary name ending .pt
+    while time.time() < deadline and not list((killed / "results/checkpoints/resume").glob("*/fit-*.pt")):
         assert proc.poll() is None, "the stage ended before a fit was kept"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    kept = len(list((killed / "results/checkpoints/resume").glob("*/*.pt")))
+    kept = len(list((killed / "results/checkpoints/resume").glob("*/fit-*.pt")))
     assert 1 <= kept < 3 and not (killed / "references.npz").exists(), "killed after its last fit: make fits longer"
 
     again = subprocess.run(command, cwd=killed, capture_output=True, text=True, check=True)
