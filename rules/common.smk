@@ -6,6 +6,7 @@ from snakemake.io import WILDCARD_REGEX
 
 from synthset.codedeps import stage_code_files
 from synthset.data.sources import files_read
+from synthset.params import ClassifyParams
 
 ARCHS = config["gan"]["archs"]
 PCA_MODES = config["pca"]["modes"]
@@ -20,9 +21,8 @@ THREADS = config["threads"] or workflow.cores
 EVALUATE_PCA = [f"evaluate.{k}" for k in ("fake_per_class", "ssim_k", "features", "inception_path", "fid_inception",
                                           "kid_subsets", "kid_subset_size", "prdc_k", "copy_quantile",
                                           "interval_bootstrap", "interval_confidence", "seed")]
-# what one classifier fit reads (synthset.params.ClassifyParams.RECIPE), for a stage that fits the recipe once
-CLASSIFY_RECIPE = [f"classify.{k}" for k in ("model", "epochs", "batch_size", "lr", "augment", "average_epochs",
-                                              "seed")]
+# what one classifier fit reads, for a stage that fits the recipe once
+CLASSIFY_RECIPE = [f"classify.{k}" for k in ClassifyParams.RECIPE]
 STAGE_PARAMS = {
     "ingest": ["data", "preprocess.color"],
     "preprocess": ["preprocess"],
