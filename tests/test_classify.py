@@ -172,3 +172,31 @@ def test_a_fit_kept_by_a_stage_that_failed_comes_back_with_its_weights_and_rando
         fit_recipe(renamed, recipe, CPU)  # the same pixels and labels under other classes: a fit of its own
         assert len(list(folder.glob("*.pt"))) == 3
     assert not folder.exists()
+
+
+def test_a_fit_killed_while_being_kept_is_fitted_again_not_read(digits, tmp_path, capsys):
+    """A stage killed while torch.save wrote a finished fit leaves a half-written file under
+    atomic_path's hidden temporary name (which also ends .pt). The next try neither reads it nor
+    stumbles on it: it fits again, to the weights an uninterrupted fit gives."""
+    from types import SimpleNamespace
+
+    from synthset.classify import fit_recipe
+    from synthset.classify.resume import fit_key
+    from synthset.resumable import kept_path, keeping
+
+    train = digits[0].subset(slice(0, 100))
+    recipe = SimpleNamespace(model="lenet", epochs=2, batch_size=16, lr=0.01, augment=[], average_epochs=0, seed=3)
+    whole = fit_recipe(train, recipe, CPU)  # outside a stage: nothing kept
+    folder = tmp_path / "fits"
+    with keeping(folder):
+        final = kept_path(f"fit-{fit_key(train, recipe, CPU)}.pt")
+        final.parent.mkdir(parents=True)
+        torch.save({"weights": whole.state_dict()}, final)
+        half = final.read_bytes()[: final.stat().st_size // 2]
+        final.unlink()
+        (final.parent / f".{final.name}.k1ll3d.pt").write_bytes(half)  # what the kill left
+        again = fit_recipe(train, recipe, CPU)
+        assert final.is_file(), "the new fit is kept under its own name"
+    assert "reused" not in capsys.readouterr().err
+    for (name, a), (_, b) in zip(whole.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), name
