@@ -17,10 +17,10 @@ from hypothesis.extra.numpy import arrays
 from synthset.classify import fit, predict_proba
 from synthset.data import load_mnist5k, preprocess
 from synthset.imagesets import ImageSet
+from synthset.models import generator_kwargs
 from synthset.models.pool import PooledGenerator
 from synthset.pixels import to_tensor
 from synthset.sampling import sample_per_class
-from synthset.models import generator_kwargs
 from synthset.train.checkpoint import Checkpointer
 from synthset.train.merf import (
     SENSITIVITY,
@@ -224,7 +224,7 @@ def test_a_pool_of_generators_fits_the_one_embedding_each_on_its_own(mnist14, tm
     """Two generators fitted to one release spend what one does (the same noisy embedding), each comes
     closer to it than it started, and they draw different digits for the same noise."""
     p = merf_params(generators=2, epochs=4, batch_size=100, lr=3e-3)
-    untrained = PooledGenerator(**{**generator_kwargs(10, mnist14.image_shape, p)}).eval()
+    untrained = PooledGenerator(**generator_kwargs(10, mnist14.image_shape, p)).eval()
     pool, embedding = train(mnist14, p, tmp_path / "pool")
     _, single = train(mnist14, merf_params(generators=1, epochs=1), tmp_path / "one")
     assert torch.equal(embedding.mean, single.mean) and embedding.spent() == single.spent()
