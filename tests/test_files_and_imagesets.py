@@ -1,12 +1,18 @@
 """Stage files: round trips, and nothing half-written left behind on a crash."""
 import os
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from synthset.classify import mixed_set
-from synthset.files import atomic_path, read_json, write_json
+from synthset.files import _writer_tag, atomic_path, read_json, remove_stale_temporaries, write_json
 from synthset.imagesets import ImageSet, RaggedImageSet
 
 
@@ -80,6 +86,82 @@ def test_a_crash_leaves_neither_partial_file_nor_temp(tmp_path):
             raise RuntimeError("killed")
     assert read_json(target) == {"ok": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def writer_inside_atomic_path(target) -> subprocess.Popen:
+    """Another process, holding `target`'s temporary half-written until its stdin closes, then finishing."""
+    code = textwrap.dedent(f"""
+        import sys
+        from synthset.files import atomic_path
+        with atomic_path({str(target)!r}) as tmp:
+            tmp.write_text("half")
+            print("writing", flush=True)
+            sys.stdin.read()
+            tmp.write_text('{{"from": "the other writer"}}')
+    """)
+    writer = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "writing\n"
+    return writer
+
+
+def hidden(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_what_a_killed_writer_left_goes_when_the_file_is_written_again(tmp_path):
+    """kill -9 skips atomic_path's own clean-up: its temporary stays (a checkpoint can weigh megabytes,
+    and a run killed again and again piled them up), until the next writer of the same file removes it."""
+    target = tmp_path / "checkpoint.json"
+    writer = writer_inside_atomic_path(target)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert len(hidden(tmp_path)) == 1 and not target.exists()
+    write_json(target, {"ok": 1})
+    assert hidden(tmp_path) == [] and read_json(target) == {"ok": 1}
+
+
+def test_a_live_writers_temporary_is_left_alone(tmp_path):
+    """Two writers of one file at once (two runs, or a run and validate): the second must not pull the
+    first one's temporary from under it; the first then finishes as if alone."""
+    target = tmp_path / "scores.json"
+    writer = writer_inside_atomic_path(target)
+    try:
+        before = hidden(tmp_path)
+        write_json(target, {"from": "this writer"})
+        assert hidden(tmp_path) == before
+    finally:
+        writer.communicate("", timeout=60)
+    assert writer.returncode == 0 and hidden(tmp_path) == []
+    assert read_json(target) == {"from": "the other writer"}
+
+
+@pytest.fixture(scope="module")
+def dead_pid() -> int:
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+names = st.text(st.sampled_from("ab.-_0123456789x"), min_size=1, max_size=24).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=names, others=st.lists(names, max_size=5, unique=True), suffix=st.sampled_from(["", ".pt", ".json"]))
+def test_only_the_files_own_dead_temporaries_are_removed(tmp_path_factory, dead_pid, target, others, suffix):
+    """Hostile names: other files whose names start like the target's (a.json beside a.json.<host>-1...)
+    and their own dead writers' temporaries are never touched by writing the target."""
+    folder = tmp_path_factory.mktemp("names")
+    tag = f"{_writer_tag().rsplit('-', 1)[0]}-{dead_pid}"
+    path = folder / f"{target}{suffix}"
+    own = folder / f".{path.name}.{tag}.abcd_123{path.suffix}"
+    others = [o for o in others if o != path.name] + [f"{path.name}.{tag}", f"{path.name}.{tag}.abcd_123{suffix}"]
+    kept = [folder / o for o in others] + [folder / f".{o}.{tag}.abcd_123{os.path.splitext(o)[1]}" for o in others]
+    for p in [own, *kept]:
+        if p != own:
+            p.write_text("another file")
+    own.write_text("half")
+    assert remove_stale_temporaries(path, path.suffix) == [own]
+    assert all(p.read_text() == "another file" for p in kept if p != own)
 
 
 def test_missing_image_set_says_which_stage(tmp_path):

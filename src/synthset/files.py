@@ -5,8 +5,12 @@ goes through a temporary name in the same folder and an atomic rename.
 """
 from __future__ import annotations
 
+import glob
+import hashlib
 import json
 import os
+import re
+import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +19,52 @@ from typing import Iterator
 import numpy as np
 
 
+def _writer_tag() -> str:
+    """This host and process, as written into each temporary name: which writer a temporary is. The
+    host as 8 hex digits of its name's hash: a host name may be long, and a file name may not."""
+    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{host}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path, suffix: str) -> list[Path]:
+    """Temporaries of `path` whose writer, on this host, has died (a kill -9 skips atomic_path's own
+    clean-up): a checkpoint or a fit can weigh megabytes, and a run killed again and again would pile
+    them up. A live writer's temporary (its process still runs) and one from another host (its
+    process cannot be seen from here, e.g. a SLURM job on a shared disk) are left alone."""
+    host = _writer_tag().rsplit("-", 1)[0]
+    # exactly mkstemp's names for this path (8 random characters), not another file's that starts alike
+    ours = re.compile(rf"\.{re.escape(path.name)}\.{re.escape(host)}-(\d+)\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+    stale = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.{host}-*"):
+        match = ours.fullmatch(tmp.name)
+        if match and not _alive(int(match[1])):
+            tmp.unlink(missing_ok=True)
+            stale.append(tmp)
+    return stale
+
+
 @contextmanager
 def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only on success, with the
     permissions any tool gives a new file under the user's umask (mkstemp's are owner-only,
-    which would keep a release or a report from the people it is handed to)."""
+    which would keep a release or a report from the people it is handed to). The temporary's
+    name says which host and process writes it, so a later writer of `path` can remove what a
+    killed one left (remove_stale_temporaries)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    suffix = suffix or path.suffix
+    remove_stale_temporaries(path, suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_writer_tag()}.", suffix=suffix)
     os.close(fd)
     tmp = Path(tmp)
     try:
