@@ -86,6 +86,34 @@ def test_prdc_matches_package(digits):
                 assert ours[m] == pytest.approx(float(ref[m]), abs=1e-6), m
 
 
+def test_prdc_intervals_are_the_binomial_noise_of_the_images_averaged(digits):
+    """Half the generated points copy a real one (inside its k-NN ball), half lie far away: precision is
+    0.5, and its interval over the generated points is as wide as a proportion of that many draws (the
+    k-NN balls held as measured, so no resample shrinks them); four times the points, half the width.
+    The values stay the package's, and the bounds hold them."""
+    x, y = digits
+    real = x[y < 5]
+    rng = np.random.default_rng(1)
+
+    def half_copies(n):
+        picked = real[rng.choice(len(real), n, replace=False)]
+        return np.concatenate([picked[: n // 2] + 1e-3, picked[n // 2:] + 100.0])
+
+    widths = []
+    for n in (100, 400):
+        fake = half_copies(n)
+        ours = prdc(real, fake, 5, resamples=2000, confidence=0.95, seed=0)
+        ref = compute_prdc(real, fake, 5)
+        for m in METRICS:
+            assert ours[m] == pytest.approx(float(ref[m]), abs=1e-6), m
+            assert ours[f"{m}_low"] <= ours[m] <= ours[f"{m}_high"], m
+        assert ours["precision"] == 0.5
+        width = ours["precision_high"] - ours["precision_low"]
+        assert width == pytest.approx(2 * 1.96 * np.sqrt(0.25 / n), rel=0.2), (n, width)
+        widths.append(width)
+    assert widths[1] == pytest.approx(widths[0] / 2, rel=0.25)
+
+
 def test_prdc_clips_k_for_tiny_sets(digits):
     x, _ = digits
     assert all(np.isfinite(v) for v in prdc(x[:4], x[4:7], k=5).values())
@@ -130,6 +158,11 @@ def test_fidelity_table_has_floor_and_plain_floats(digits):
         assert isinstance(table[key], float) and isinstance(table[f"{key}_floor"], float)
     assert table["fid_floor"] < table["fid"] and table["recall_floor"] > table["recall"]
     json.dumps(table)
+    with_bounds = fidelity_table(x[y < 5][::2], x[y >= 5][:100], x[y < 5][1::2], kid_subsets=3,
+                                 kid_subset_size=50, resamples=200)
+    for key in METRICS:  # the generated row's, each as measured without bounds; the floor's stay bare
+        assert with_bounds[key] == table[key] and with_bounds[f"{key}_low"] <= table[key] <= with_bounds[f"{key}_high"]
+        assert f"{key}_floor_low" not in with_bounds
 
 
 # --------------------------------------------------------------------------- Inception

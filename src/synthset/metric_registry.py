@@ -58,8 +58,8 @@ METRICS = (
     Metric("fid_inception_floor", "fidelity", "FID (Inception) floor", "num", card=True, optional=True),
     Metric("kid", "fidelity", "KID", "sci", "realism", card=True),
     Metric("inception_score", "fidelity", "IS", "num", "realism", card=True),
-    Metric("precision", "fidelity", "Precision", "num", "realism", card=True),
-    Metric("recall", "fidelity", "Recall", "num", "realism", card=True),
+    Metric("precision", "fidelity", "Precision", "num", "realism", card=True, interval=True),
+    Metric("recall", "fidelity", "Recall", "num", "realism", card=True, interval=True),
     Metric("mean", "ssim", "Mean SSIM", "num", "realism", card=True),
     Metric("gan_test_accuracy", "fidelity", "GAN-test", "pct", "realism", card=True, interval=True),
     # privacy: copies, the strongest attack the release allows (audit's top-level numbers), DP

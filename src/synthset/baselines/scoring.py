@@ -71,7 +71,8 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
     fake_features = refs.extract(fake.images)
     realism = {"fid": fid(refs.train_features, fake_features),
                **kid(refs.train_features, fake_features, e.kid_subsets, e.kid_subset_size, e.seed),
-               **prdc(refs.train_features, fake_features, e.prdc_k)}
+               **prdc(refs.train_features, fake_features, e.prdc_k, resamples=e.interval_bootstrap,
+                      confidence=e.interval_confidence, seed=e.seed)}
     copies = memorisation(refs.train_pixels, refs.train.labels, refs.test_pixels, refs.test.labels,
                           pixel_vectors(fake), fake.labels, fake.class_names, e.copy_quantile)
     copied = copy_share_interval(copies.fake_dcr, copies.test_dcr, e.copy_quantile, e.interval_bootstrap,
@@ -80,7 +81,9 @@ def score_set(fake: ImageSet, refs: References, params: Params, device: torch.de
     numbers = {"acc_val": acc_val, **utility.as_dict("acc_fake"),
                **{k: recognised[k] for k in ("gan_test_accuracy", "gan_test_accuracy_low", "gan_test_accuracy_high")},
                "inception_score": recognised["inception_score"],
-               **{k: realism[k] for k in ("fid", "kid", "precision", "recall", "density", "coverage")},
+               **{k: realism[k] for k in ("fid", "kid")},
+               **{f"{k}{end}": realism[f"{k}{end}"] for k in ("precision", "recall", "density", "coverage")
+                  for end in ("", "_low", "_high")},
                "mean_ssim": float(np.mean(ssim)), "copy_share": copies.summary["copy_share"],
                "copy_share_low": copied["copy_share_low"], "copy_share_high": copied["copy_share_high"],
                "evaluate_seconds": time.perf_counter() - started}

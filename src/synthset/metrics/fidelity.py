@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..files import atomic_path
+from ..intervals import accuracy_interval
 from ..resumable import keeping_now, kept_path
 
 # --------------------------------------------------------------------------- FID
@@ -121,13 +122,14 @@ def clipped_k(k: int, real, fake) -> int:
     return max(1, min(int(k), len(real) - 1, len(fake) - 1))
 
 
-def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, batch: int | None = None) -> dict:
-    """Precision, recall, density and coverage (Naeem et al. 2020).
-
-    Same definitions as the `prdc` package's compute_prdc (k-NN balls, strict <), but
-    distances are computed in float64 blocks of `batch` rows (default: at most 2^24 values),
-    so memory stays bounded (4,000 x 4,000 at 512-d: about 20 s on 2 CPU cores). k is
-    clipped to len - 1 of the smaller set (clipped_k(k, real, fake) gives the value used)."""
+def prdc_points(real: np.ndarray, fake: np.ndarray, k: int = 5, batch: int | None = None) -> dict[str, np.ndarray]:
+    """Per image, what precision, recall, density and coverage average: for each generated image,
+    whether a real k-NN ball holds it (precision) and how many hold it over k (density); for each real
+    image, whether a generated k-NN ball holds it (recall) and whether its nearest generated image lies
+    within its own ball (coverage). Same definitions as the `prdc` package's compute_prdc (k-NN balls,
+    strict <), but distances are computed in float64 blocks of `batch` rows (default: at most 2^24
+    values), so memory stays bounded (4,000 x 4,000 at 512-d: about 20 s on 2 CPU cores). k is clipped
+    to len - 1 of the smaller set (clipped_k(k, real, fake) gives the value used)."""
     r, f = torch.as_tensor(_as_features(real, "real")), torch.as_tensor(_as_features(fake, "fake"))
     k = clipped_k(k, r, f)
     r_radius, f_radius = _kth_neighbour_distance(r, k, batch), _kth_neighbour_distance(f, k, batch)
@@ -139,10 +141,23 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, batch: int | None = Non
         balls_holding[s] = (d < r_radius[None, :]).sum(1).double()
         nearest_fake = torch.minimum(nearest_fake, d.min(0).values)
         real_in_fake_ball |= (d < f_radius[s, None]).any(0)
-    return {"precision": float((balls_holding > 0).double().mean()),
-            "recall": float(real_in_fake_ball.double().mean()),
-            "density": float(balls_holding.sum() / (k * len(f))),
-            "coverage": float((nearest_fake < r_radius).double().mean())}
+    return {"precision": (balls_holding > 0).double().numpy(), "recall": real_in_fake_ball.double().numpy(),
+            "density": (balls_holding / k).numpy(), "coverage": (nearest_fake < r_radius).double().numpy()}
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, batch: int | None = None, resamples: int = 0,
+         confidence: float = 0.95, seed: int = 0) -> dict:
+    """Precision, recall, density and coverage (Naeem et al. 2020): the means of prdc_points. With
+    `resamples`, each with its percentile bootstrap interval over the images it averages (the generated
+    ones for precision and density, the real ones for recall and coverage), the k-NN balls held as
+    measured on the whole sets: a resample that drew an image twice would otherwise find it its own
+    nearest neighbour and shrink every radius. So the interval is that of which images were asked
+    about, as GAN-test's is, not of a new draw of both sets."""
+    points = prdc_points(real, fake, k, batch)
+    if not resamples:
+        return {name: float(values.mean()) for name, values in points.items()}
+    return {key: value for name, values in points.items()
+            for key, value in accuracy_interval(values, resamples, confidence, seed).as_dict(name).items()}
 
 
 # --------------------------------------------------------------------------- IS
@@ -169,16 +184,19 @@ def inception_score(probs: np.ndarray, splits: int = 10, seed: int | None = 0) -
 
 
 def fidelity_table(real_train_feats: np.ndarray, fake_feats: np.ndarray, real_test_feats: np.ndarray,
-                   kid_subsets: int = 100, kid_subset_size: int = 1000, prdc_k: int = 5, seed: int = 0) -> dict:
+                   kid_subsets: int = 100, kid_subset_size: int = 1000, prdc_k: int = 5, seed: int = 0,
+                   resamples: int = 0, confidence: float = 0.95) -> dict:
     """FID, KID and PRDC of real train vs generated, plus the same with real test in place of
     generated as `<name>_floor`: what a perfect generator would score with this many images
-    (FID and KID are biased upwards at small N). Plain floats, ready for JSON."""
-    def row(other):
+    (FID and KID are biased upwards at small N). With `resamples`, the generated row's PRDC with
+    their intervals (see prdc). Plain floats, ready for JSON."""
+    def row(other, resamples=0):
         return {"fid": fid(real_train_feats, other),
                 **kid(real_train_feats, other, kid_subsets, kid_subset_size, seed),
-                **prdc(real_train_feats, other, prdc_k), "prdc_k": clipped_k(prdc_k, real_train_feats, other)}
+                **prdc(real_train_feats, other, prdc_k, resamples=resamples, confidence=confidence, seed=seed),
+                "prdc_k": clipped_k(prdc_k, real_train_feats, other)}
 
-    generated, floor = row(fake_feats), row(real_test_feats)
+    generated, floor = row(fake_feats, resamples), row(real_test_feats)
     return {"n_real_train": len(real_train_feats), "n_generated": len(fake_feats), "n_real_test": len(real_test_feats),
             **generated, **{f"{key}_floor": value for key, value in floor.items()}}
 

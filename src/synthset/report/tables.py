@@ -26,7 +26,7 @@ def fmt_with_interval(metrics: dict, key: str, kind: str) -> str:
         low, high = bounds
     if kind not in ("pct", "pts", "num") or not (isinstance(low, float) and isinstance(high, float)):
         return fmt(metrics.get(key), kind)
-    if kind == "num":  # an AUC and its control: read against 0.5 with their noise
+    if kind == "num":  # an AUC against 0.5, a precision or recall: three decimals, bounds alike
         return f"{fmt(metrics.get(key), kind)} [{low:.3f}, {high:.3f}]"
     sign = "+" if kind == "pts" else ""
     return f"{fmt(metrics.get(key), kind)} [{low * 100:{sign}.1f}, {high * 100:{sign}.1f}]"

@@ -27,12 +27,12 @@ def main(ns, params):
     train, test, fake = ImageSet.load(ns.train), ImageSet.load(ns.test), ImageSet.load(ns.samples)
     inception, real = real_inception_for(e, ns.real_inception, device, train.images, test.images)
     if e.features == "inception":
-        table = fidelity_table(real.train, inception(fake.images), real.test,
-                               e.kid_subsets, e.kid_subset_size, e.prdc_k, e.seed)
+        table = fidelity_table(real.train, inception(fake.images), real.test, e.kid_subsets, e.kid_subset_size,
+                               e.prdc_k, e.seed, e.interval_bootstrap, e.interval_confidence)
     else:
         extract = feature_extractor(e.features, ns.classifier, e.inception_path, device)
-        table = fidelity_table(extract(train.images), extract(fake.images), extract(test.images),
-                               e.kid_subsets, e.kid_subset_size, e.prdc_k, e.seed)
+        table = fidelity_table(extract(train.images), extract(fake.images), extract(test.images), e.kid_subsets,
+                               e.kid_subset_size, e.prdc_k, e.seed, e.interval_bootstrap, e.interval_confidence)
     beside = e.fid_inception and e.features == "domain"  # FID's own network beside the domain features
     if beside:
         started = time.perf_counter()
