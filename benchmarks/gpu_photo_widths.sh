@@ -36,8 +36,9 @@ kit() {
     cp "$filter/model.pt" "$filter/spec.json" "$KIT/filter/"
     cp params.yaml "$KIT/params.yaml"
     synthset preset presets/photos32.yaml --params "$KIT/params.yaml" > /dev/null
-    # What `synthset validate` imports (dvclive pulls in part of DVC) and the GPU machine's image lacks
-    # (/work/.library/device/KINDS.md lists what it holds), pinned to the versions installed here
+    # What `synthset validate` imports (dvclive pulls in part of DVC) beyond what the GPU machine's image
+    # holds (PyTorch, numpy, pandas, scipy, scikit-learn/-image, matplotlib, requests, ...), pinned to the
+    # versions installed here; the CPU test in a fresh environment of those found nothing else missing
     local wanted=(annotated-types atpublic configobj diskcache dpath dulwich dvc dvc-data dvc-http dvc-objects
         dvc-render dvc-studio-client dvclive flatten-dict flufl-lock funcy orjson platformdirs pydantic
         pydantic-core pydot pygtrie pysocks ruamel-yaml scmrepo sqltrie typing-inspection voluptuous wcwidth
