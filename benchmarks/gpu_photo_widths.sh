@@ -20,7 +20,8 @@
 # with `synthset validate` (2 classifier seeds, the 256 validation photos), and prints each width's
 # accuracy and training time against the baseline's. The test split is never read. DEVICE (default cuda),
 # AT (default 50,100,150) and SETTINGS (more -S overrides) let the same run be tried on a CPU first, e.g.
-# DEVICE=cpu AT=2 SETTINGS="-S gan.sngan.epochs=2 -S sample.per_class=20 -S classify.epochs=1".
+# DEVICE=cpu AT=2 SETTINGS="-S gan.sngan.epochs=2 -S sample.per_class=20 -S classify.epochs=1". ARCH (default
+# sngan) asks the same of another arch in the preset's gan.archs, e.g. ARCH=cdcgan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device-kit}  # another folder: for the test that runs it on a CPU
@@ -67,11 +68,11 @@ run() {
         nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
     fi
     export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
-    local width pids=()
+    local width pids=() arch=${ARCH:-sngan}
     for width in $widths; do
         # shellcheck disable=SC2086  # SETTINGS: one argument per word
-        python3 -m synthset.cli validate sngan --params "$KIT/params.yaml" --prepared "$KIT/prepared" \
-            --filter "$KIT/filter" -S device="${DEVICE:-cuda}" -S gan.sngan.width="$width" --at "${AT:-50,100,150}" \
+        python3 -m synthset.cli validate "$arch" --params "$KIT/params.yaml" --prepared "$KIT/prepared" \
+            --filter "$KIT/filter" -S device="${DEVICE:-cuda}" -S gan."$arch".width="$width" --at "${AT:-50,100,150}" \
             ${SETTINGS:-} \
             --log "$out/width$width.jsonl" > "$out/width$width.log" 2>&1 &
         pids+=($!)
@@ -79,16 +80,16 @@ run() {
     local failed=0 pid
     for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
     # shellcheck disable=SC2086  # one argument per width
-    python3 - "$out" $widths <<'EOF'
+    python3 - "$out" "$arch" $widths <<'EOF'
 import json, sys
 from pathlib import Path
-out, widths = Path(sys.argv[1]), sys.argv[2:]
+out, arch, widths = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 rows = {w: {r["epoch"]: r for r in map(json.loads, (out / f"width{w}.jsonl").open())}
         for w in widths if (out / f"width{w}.jsonl").exists()}
 base = rows.get(widths[0], {})
 first = next((r for by_epoch in rows.values() for r in by_epoch.values()), None)
 bar = f"; the filter reads them at {first['real_filter_acc_val']:.1%}" if first else ""
-print(f"sngan on the vehicles' validation photos, width {widths[0]} the baseline (the preset's is 32){bar}")
+print(f"{arch} on the vehicles' validation photos, width {widths[0]} the baseline{bar}")
 for w, by_epoch in rows.items():
     for epoch, r in sorted(by_epoch.items()):
         b = base.get(epoch)

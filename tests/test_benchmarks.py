@@ -64,8 +64,9 @@ def gpu_widths_project(tmp_path):
     (tmp_path / "src").symlink_to(ROOT / "src")
     kit = tmp_path / "kit"
     train, val = split(30, 10)
-    validate_project(kit, train, val, {"device": "cpu", "threads": 1, "gan": {"archs": ["sngan"], "sngan": {
-        "epochs": 2, "batch_size": 32, "latent_dim": 16}}, "sample": {"per_class": 20, "keep": "all",
+    tiny = {"epochs": 2, "batch_size": 32, "latent_dim": 16}
+    validate_project(kit, train, val, {"device": "cpu", "threads": 1, "gan": {
+        "archs": ["sngan", "cdcgan"], "sngan": tiny, "cdcgan": tiny}, "sample": {"per_class": 20, "keep": "all",
         "label_temperature": None}, "classify": {"epochs": 1}})
     save_classifier(fit_recipe(train, load_params(kit / "params.yaml").classify, torch.device("cpu")),
                     "lenet", train, kit / "filter")
@@ -94,12 +95,15 @@ def test_the_gpu_widths_benchmark_scores_each_width_against_the_first_on_a_cpu(t
 
 def test_the_gpu_widths_benchmark_fails_loudly_when_a_width_fails(tmp_path):
     """A width validate refuses (0 channels) ends the script with an error and that run's last lines, after
-    the other width has finished: a GPU session learns what broke, not a silent half table."""
+    the other width has finished: a GPU session learns what broke, not a silent half table. (Asked of
+    cdcgan: ARCH picks another arch of the preset.)"""
     kit = gpu_widths_project(tmp_path)
-    env = {**os.environ, "KIT": str(kit), "DEVICE": "cpu", "AT": "2", "PYTHONPATH": "",
+    env = {**os.environ, "KIT": str(kit), "DEVICE": "cpu", "AT": "2", "PYTHONPATH": "", "ARCH": "cdcgan",
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # python3: this environment's
     done = subprocess.run(["bash", str(tmp_path / "benchmarks" / "gpu_photo_widths.sh"), "run",
                            str(tmp_path / "out"), "8 0"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode != 0
     assert "width0.log" in done.stderr and "width" in done.stderr
-    assert (tmp_path / "out" / "width8.jsonl").read_text().count("\n") == 1  # the good width still scored
+    [scored] = [json.loads(line) for line in (tmp_path / "out" / "width8.jsonl").read_text().splitlines()]
+    assert scored["set"] == ["device=cpu", "gan.cdcgan.width=8"]  # the good width still scored, as cdcgan
+    assert "cdcgan on the vehicles' validation photos" in done.stdout
