@@ -5,6 +5,7 @@ goes through a temporary name in the same folder and an atomic rename.
 """
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -19,11 +20,15 @@ from typing import Iterator
 import numpy as np
 
 
+@functools.cache
+def _host() -> str:
+    """This host as 8 hex digits of its name's hash: a host name may be long, and a file name may not."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
 def _writer_tag() -> str:
-    """This host and process, as written into each temporary name: which writer a temporary is. The
-    host as 8 hex digits of its name's hash: a host name may be long, and a file name may not."""
-    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-    return f"{host}-{os.getpid()}"
+    """This host and process, as written into each temporary name: which writer a temporary is."""
+    return f"{_host()}-{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -41,7 +46,7 @@ def remove_stale_temporaries(path: Path, suffix: str) -> list[Path]:
     clean-up): a checkpoint or a fit can weigh megabytes, and a run killed again and again would pile
     them up. A live writer's temporary (its process still runs) and one from another host (its
     process cannot be seen from here, e.g. a SLURM job on a shared disk) are left alone."""
-    host = _writer_tag().rsplit("-", 1)[0]
+    host = _host()
     # exactly mkstemp's names for this path (8 random characters), not another file's that starts alike
     ours = re.compile(rf"\.{re.escape(path.name)}\.{re.escape(host)}-(\d+)\.[a-z0-9_]{{8}}{re.escape(suffix)}")
     stale = []
